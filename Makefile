@@ -1,0 +1,67 @@
+# autogpt_ros: two commands on a fresh machine.
+#   make demo   set everything up, then run the main job
+#   make test   set everything up, then run the whole test suite
+# Both call `make setup`, which is idempotent (seconds when nothing changed).
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+APT_PACKAGES := espeak-ng sox libportaudio2 libsdformat-dev sdformat-sdf
+NODES := sim_node camera_node microphone_node reasoning_node fusion_node policy_node
+DATA := $(shell find launch config description worlds models -type f 2>/dev/null)
+
+export AMENT_PREFIX_PATH := $(VENV)$(if $(AMENT_PREFIX_PATH),:$(AMENT_PREFIX_PATH))
+export MUJOCO_GL ?= egl
+export PYOPENGL_PLATFORM ?= egl
+export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
+export FASTDDS_BUILTIN_TRANSPORTS ?= LARGE_DATA
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup demo test bench clean apt
+
+setup: $(VENV)/.apt-stamp $(VENV)/.deps-stamp $(VENV)/.pkg-stamp
+
+# Debian packages, installed only where missing.
+$(VENV)/.apt-stamp: Makefile
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Pinned Python dependencies (ROS 2 Kilted wheels, torch CPU, ...).
+$(VENV)/.deps-stamp: requirements.txt constraints.txt | $(VENV)/bin/python
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -r requirements.txt -c constraints.txt
+	@touch $@
+
+# The package itself: editable install, plus its data files (launch, config,
+# description, worlds, models) and the ament resource index under .venv, so
+# ament_index_python and `autogpt-ros launch` find them as on a ROS machine.
+$(VENV)/.pkg-stamp: setup.py setup.cfg package.xml resource/autogpt_ros $(DATA) $(VENV)/.deps-stamp
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	rm -rf $(VENV)/share/autogpt_ros
+	cd $(CURDIR) && $(PY) setup.py -q install_data --install-dir=$(VENV) >/dev/null
+	@mkdir -p $(VENV)/lib/autogpt_ros
+	@for n in $(NODES) autogpt-ros; do [ -x $(VENV)/bin/$$n ] && ln -sf $(VENV)/bin/$$n $(VENV)/lib/autogpt_ros/$$n; done; true
+	@touch $@
+
+demo: setup
+	$(VENV)/bin/autogpt-ros demo --out demo_out
+
+test: setup
+	@bash scripts/run_tests.sh
+
+bench: setup
+	$(VENV)/bin/autogpt-ros bench all --out bench_out
+
+clean:
+	rm -rf $(VENV) build install log demo_out bench_out .pytest_cache

@@ -1,0 +1,374 @@
+"""The topic contract: names, message types, QoS and JSON payload schemas.
+
+This module is the single source of truth for how the nodes talk to each
+other.  Nodes, launch files, configs, tests and the README all agree with it
+(``test/test_contract.py`` checks them).  It imports no rclpy at module
+level, so tools that only need names and schemas (the launcher, docs, the
+pure-Python logic) stay ROS-free; :func:`msg_class` and :func:`qos_profile`
+import the ROS pieces on demand.
+
+Structured payloads travel as JSON in ``std_msgs/String``.  Every payload has
+a ``schema`` name and a ``version``; :func:`decode` validates it with pydantic
+and raises :class:`PayloadError` (one clear error type) for anything
+malformed, which nodes log and count instead of crashing.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from typing import Annotated, ClassVar, Dict, List, Literal, Optional, Tuple, Type, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from autogpt_ros.vocabulary import COLORS, SHAPES
+
+# --------------------------------------------------------------------------
+# QoS profiles (plain data; turned into rclpy QoSProfile by qos_profile()).
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QoS:
+    reliability: str  # "reliable" | "best_effort"
+    durability: str = "volatile"  # "volatile" | "transient_local"
+    depth: int = 10
+
+
+#: Sensor streams.  Publishers are reliable (matched by any subscriber),
+#: subscribers are best-effort and keep only the newest few samples (matched
+#: by any publisher, never queue stale frames): the usual ROS 2 pairing.
+SENSOR_PUB = QoS("reliable", depth=5)
+SENSOR_SUB = QoS("best_effort", depth=1)
+#: Commands, text and decisions: reliable, volatile.
+RELIABLE = QoS("reliable", depth=10)
+#: State that a late joiner must still see (e-stop, the current world).
+LATCHED = QoS("reliable", "transient_local", depth=1)
+#: Raw audio: reliable with a deep queue so no chunk is dropped.
+AUDIO = QoS("reliable", depth=100)
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    type: str  # "pkg/msg/Type"
+    pub_qos: QoS
+    sub_qos: QoS
+    publisher: str
+    description: str
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+def _t(name, type_, pub, sub, publisher, description):
+    return Topic(name, type_, pub, sub, publisher, description)
+
+
+# fmt: off
+TOPICS: Dict[str, Topic] = {t.name: t for t in [
+    _t("/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_PUB, SENSOR_SUB, "simulator or camera driver", "RGB camera image (rgb8)"),
+    _t("/camera/camera_info", "sensor_msgs/msg/CameraInfo", SENSOR_PUB, SENSOR_SUB, "simulator or camera driver", "camera intrinsics"),
+    _t("/camera/depth/image_raw", "sensor_msgs/msg/Image", SENSOR_PUB, SENSOR_SUB, "simulator or camera driver", "depth image, 32FC1 in metres"),
+    _t("/scan", "sensor_msgs/msg/LaserScan", SENSOR_PUB, SENSOR_SUB, "simulator or lidar", "planar laser scan"),
+    _t("/odom", "nav_msgs/msg/Odometry", SENSOR_PUB, SENSOR_SUB, "simulator or base", "wheel odometry"),
+    _t("/clock", "rosgraph_msgs/msg/Clock", RELIABLE, QoS("best_effort", depth=1), "simulator", "simulation time (use_sim_time)"),
+    _t("/audio/pcm", "std_msgs/msg/Int16MultiArray", AUDIO, AUDIO, "microphone source", "16 kHz mono PCM chunks"),
+    _t("/speech/transcript", "std_msgs/msg/String", RELIABLE, RELIABLE, "microphone_node", "one lower-case transcript per utterance"),
+    _t("/agent/instruction", "std_msgs/msg/String", RELIABLE, RELIABLE, "people and tools", "typed instruction, plain text"),
+    _t("/perception/objects", "std_msgs/msg/String", RELIABLE, QoS("reliable", depth=1), "camera_node", "JSON: detected objects (schema autogpt_ros/objects)"),
+    _t("/perception/scene", "std_msgs/msg/String", RELIABLE, QoS("reliable", depth=1), "camera_node", "plain-English scene description"),
+    _t("/perception/markers", "visualization_msgs/msg/MarkerArray", RELIABLE, RELIABLE, "camera_node", "RViz markers of detections"),
+    _t("/perception/debug_image", "sensor_msgs/msg/Image", SENSOR_PUB, SENSOR_SUB, "camera_node", "annotated camera image"),
+    _t("/agent/goal", "std_msgs/msg/String", RELIABLE, RELIABLE, "reasoning_node", "JSON: the step being executed (schema autogpt_ros/goal)"),
+    _t("/agent/decision", "std_msgs/msg/String", RELIABLE, RELIABLE, "reasoning_node", "JSON: every decision with reason and timings (schema autogpt_ros/decision)"),
+    _t("/agent/say", "std_msgs/msg/String", RELIABLE, RELIABLE, "reasoning_node", "text for people: clarification questions, descriptions"),
+    _t("/agent/state", "std_msgs/msg/Float32MultiArray", RELIABLE, QoS("reliable", depth=1), "fusion_node", "observation vector with labelled layout"),
+    _t("/agent/status", "std_msgs/msg/String", RELIABLE, RELIABLE, "policy_node", "JSON: skill progress (schema autogpt_ros/status)"),
+    _t("/agent/estop", "std_msgs/msg/Bool", LATCHED, LATCHED, "anyone", "emergency stop: true stops, false releases"),
+    _t("/cmd_vel", "geometry_msgs/msg/Twist", RELIABLE, RELIABLE, "policy_node", "velocity command to the base"),
+    # simulator-only topics, for evaluation and tools
+    _t("/sim/ground_truth", "nav_msgs/msg/Odometry", SENSOR_PUB, SENSOR_SUB, "sim_node", "true robot pose (evaluation only)"),
+    _t("/sim/world", "std_msgs/msg/String", LATCHED, LATCHED, "sim_node", "JSON: current world (schema autogpt_ros/world)"),
+]}
+# fmt: on
+
+#: Services offered by the simulator.
+SERVICES = {
+    "/sim/reset": "std_srvs/srv/Trigger",
+    "/sim/get_world": "std_srvs/srv/Trigger",
+}
+
+# Short names used in code (one name for one thing).
+IMAGE = "/camera/image_raw"
+CAMERA_INFO = "/camera/camera_info"
+DEPTH = "/camera/depth/image_raw"
+SCAN = "/scan"
+ODOM = "/odom"
+CLOCK = "/clock"
+AUDIO_PCM = "/audio/pcm"
+TRANSCRIPT = "/speech/transcript"
+INSTRUCTION = "/agent/instruction"
+OBJECTS = "/perception/objects"
+SCENE = "/perception/scene"
+MARKERS = "/perception/markers"
+DEBUG_IMAGE = "/perception/debug_image"
+GOAL = "/agent/goal"
+DECISION = "/agent/decision"
+SAY = "/agent/say"
+STATE = "/agent/state"
+STATUS = "/agent/status"
+ESTOP = "/agent/estop"
+CMD_VEL = "/cmd_vel"
+GROUND_TRUTH = "/sim/ground_truth"
+WORLD = "/sim/world"
+SIM_RESET = "/sim/reset"
+SIM_GET_WORLD = "/sim/get_world"
+
+
+def topic(name: str) -> Topic:
+    """Look a topic up by its contract name (with or without leading slash)."""
+    key = name if name.startswith("/") else "/" + name
+    try:
+        return TOPICS[key]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a topic in the contract (autogpt_ros.interfaces.TOPICS)") from None
+
+
+def relative(name: str) -> str:
+    """The topic name without its leading slash, as nodes create it.
+
+    Nodes use relative names so that a namespace (``__ns``) moves the whole
+    agent, while remaps written with the absolute contract name still apply.
+    ``/clock`` stays absolute, as ROS requires.
+    """
+    return name.lstrip("/")
+
+
+def import_type(type_name: str):
+    """Import a ROS interface class from "pkg/msg/Type" or "pkg/srv/Type"."""
+    pkg, kind, name = type_name.split("/")
+    return getattr(importlib.import_module(f"{pkg}.{kind}"), name)
+
+
+def msg_class(name: str):
+    return import_type(topic(name).type)
+
+
+def to_qos_profile(q: QoS):
+    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=q.depth,
+        reliability=ReliabilityPolicy.RELIABLE if q.reliability == "reliable" else ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL if q.durability == "transient_local" else DurabilityPolicy.VOLATILE,
+    )
+
+
+def qos_profile(name: str, role: str):
+    """rclpy QoSProfile for publishing (role="pub") or subscribing ("sub")."""
+    t = topic(name)
+    if role not in ("pub", "sub"):
+        raise ValueError("role must be 'pub' or 'sub'")
+    return to_qos_profile(t.pub_qos if role == "pub" else t.sub_qos)
+
+
+# --------------------------------------------------------------------------
+# JSON payloads
+# --------------------------------------------------------------------------
+
+
+class PayloadError(ValueError):
+    """A JSON payload that is not valid for its schema.  The message says why."""
+
+
+Color = Literal[COLORS]  # type: ignore[valid-type]
+Shape = Literal[SHAPES]  # type: ignore[valid-type]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class Target(_Strict):
+    color: Optional[Color] = None
+    shape: Optional[Shape] = None
+
+    def label(self) -> str:
+        return " ".join(x for x in (self.color, self.shape) if x) or "object"
+
+
+class GoToStep(_Strict):
+    skill: Literal["go_to"] = "go_to"
+    target: Target
+
+
+class FindStep(_Strict):
+    skill: Literal["find"] = "find"
+    target: Target
+
+
+class MoveStep(_Strict):
+    skill: Literal["move"] = "move"
+    direction: Literal["forward", "backward"] = "forward"
+    distance_m: float = Field(1.0, ge=0.0, allow_inf_nan=False)
+
+
+class TurnStep(_Strict):
+    skill: Literal["turn"] = "turn"
+    direction: Literal["left", "right"] = "left"
+    angle_deg: float = Field(90.0, ge=0.0, allow_inf_nan=False)
+
+
+class StopStep(_Strict):
+    skill: Literal["stop"] = "stop"
+
+
+class DescribeStep(_Strict):
+    skill: Literal["describe"] = "describe"
+
+
+Step = Annotated[
+    Union[GoToStep, FindStep, MoveStep, TurnStep, StopStep, DescribeStep],
+    Field(discriminator="skill"),
+]
+
+
+class Plan(_Strict):
+    """The goal format of an instruction: ``{"steps": [STEP, ...]}``."""
+
+    steps: List[Step] = Field(default_factory=list)
+
+
+class Payload(_Strict):
+    """Base of every JSON payload: a schema name and a version."""
+
+    SCHEMA: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+    schema_name: str = Field("", alias="schema")
+    version: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_schema(cls, data):
+        if isinstance(data, dict):
+            s = data.get("schema", data.get("schema_name"))
+            if s is None:
+                data = {**data, "schema": cls.SCHEMA}
+            elif s != cls.SCHEMA:
+                raise ValueError(f"schema is {s!r}, expected {cls.SCHEMA!r}")
+            v = data.get("version")
+            if v is None:
+                data = {**data, "version": cls.VERSION}
+            elif v != cls.VERSION:
+                raise ValueError(f"{cls.SCHEMA} version {v!r} is not supported (this build reads version {cls.VERSION})")
+        return data
+
+    def model_post_init(self, _ctx) -> None:
+        self.schema_name = self.SCHEMA
+        self.version = self.VERSION
+
+
+class DetectedObject(_Strict):
+    label: str
+    color: Optional[Color] = None
+    shape: Optional[Shape] = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    bbox: Tuple[int, int, int, int]  # x, y, width, height in pixels
+    bearing_rad: float = Field(allow_inf_nan=False)  # positive to the left
+    distance_m: Optional[float] = Field(None, ge=0.0, allow_inf_nan=False)
+    stamp: float = 0.0  # source image time, seconds
+
+
+class ObjectsPayload(Payload):
+    SCHEMA: ClassVar[str] = "autogpt_ros/objects"
+    stamp: float = 0.0
+    frame_id: str = ""
+    latency_ms: float = 0.0
+    objects: List[DetectedObject] = Field(default_factory=list)
+
+
+class GoalPayload(Payload):
+    SCHEMA: ClassVar[str] = "autogpt_ros/goal"
+    goal_id: str
+    plan_id: str = ""
+    index: int = 0
+    count: int = 1
+    step: Step
+    instruction: str = ""
+    stamp: float = 0.0
+
+
+class DecisionPayload(Payload):
+    SCHEMA: ClassVar[str] = "autogpt_ros/decision"
+    instruction: str = ""
+    plan: Plan = Field(default_factory=Plan)
+    index: int = -1
+    skill: Optional[str] = None
+    arguments: dict = Field(default_factory=dict)
+    reason: str = ""
+    source: Literal["model", "rule", "perception", "policy", "operator"] = "rule"
+    confidence: float = 1.0
+    timings: Dict[str, float] = Field(default_factory=dict)
+
+
+class StatusPayload(Payload):
+    SCHEMA: ClassVar[str] = "autogpt_ros/status"
+    goal_id: str = ""
+    skill: Optional[str] = None
+    state: Literal["idle", "running", "succeeded", "failed"] = "idle"
+    progress: float = Field(0.0, ge=0.0, le=1.0)
+    value: Optional[float] = None
+    reason: str = ""
+    stamp: float = 0.0
+
+
+class WorldObject(_Strict):
+    name: str
+    color: Color
+    shape: Shape
+    size: Tuple[float, float, float]  # x, y, z extent in metres
+    x: float
+    y: float
+    yaw: float = 0.0
+
+
+class WorldPayload(Payload):
+    SCHEMA: ClassVar[str] = "autogpt_ros/world"
+    scenario: str = ""
+    seed: Optional[int] = None
+    arena: Tuple[float, float] = (6.0, 6.0)
+    objects: List[WorldObject] = Field(default_factory=list)
+    obstacles: List[dict] = Field(default_factory=list)
+    robot: Tuple[float, float, float] = (0.0, 0.0, 0.0)  # x, y, yaw (true pose)
+    collisions: int = 0
+    sim_time: float = 0.0
+
+
+P = TypeVar("P", bound=BaseModel)
+
+
+def encode(payload: BaseModel) -> str:
+    """Serialise a payload to compact JSON (with ``schema`` and ``version``)."""
+    return payload.model_dump_json(by_alias=True)
+
+
+def decode(cls: Type[P], text: Union[str, bytes]) -> P:
+    """Parse and validate JSON ``text`` as ``cls``; raise PayloadError if it is not."""
+    name = getattr(cls, "SCHEMA", "") or cls.__name__
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as e:
+        raise PayloadError(f"{name}: not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise PayloadError(f"{name}: expected a JSON object, got {type(data).__name__}")
+    try:
+        return cls.model_validate(data)
+    except ValidationError as e:
+        errs = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in e.errors()[:5])
+        raise PayloadError(f"{name}: {errs}") from None
+
+
+SCHEMAS: Dict[str, Type[Payload]] = {c.SCHEMA: c for c in (ObjectsPayload, GoalPayload, DecisionPayload, StatusPayload, WorldPayload)}

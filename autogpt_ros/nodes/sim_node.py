@@ -1,0 +1,235 @@
+"""sim_node: the embedded MuJoCo simulator with Gazebo + ros_gz_bridge's interface.
+
+Publishes ``/clock``, ``/camera/image_raw`` + ``/camera/camera_info``,
+``/camera/depth/image_raw`` (32FC1, metres), ``/scan``, ``/odom`` (from wheel
+motion) and, for evaluation only, ``/sim/ground_truth`` and ``/sim/world``;
+subscribes ``/cmd_vel``.  Services ``/sim/reset`` and ``/sim/get_world``
+(std_srvs/Trigger; the world comes back as JSON in ``message``).
+
+Cameras render only while someone subscribes.  The stepping loop runs on
+wall time at ``real_time_factor`` x real time (0: as fast as possible); every
+stamp is simulation time, so other nodes run with ``use_sim_time:=true``.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Optional
+
+from geometry_msgs.msg import Twist
+from nav_msgs.msg import Odometry
+from rclpy.time import Time
+from rosgraph_msgs.msg import Clock as ClockMsg
+from sensor_msgs.msg import CameraInfo, Image, LaserScan
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+from autogpt_ros import interfaces as ifc
+from autogpt_ros.image import fill_image
+from autogpt_ros.nodes.base import AgentNode, main_for
+from autogpt_ros.params import Param
+from autogpt_ros.sim.core import Simulator
+from autogpt_ros.sim.robot import load_robot
+from autogpt_ros.sim.runtime import CommandFilter, SimClock, world_payload
+from autogpt_ros.sim.world import ScenarioError, generate, resolve_scenario
+
+
+class SimNode(AgentNode):
+    NAME = "sim_node"
+    PARAMS = (
+        Param("scenario", "", "Scenario file path or name in worlds/; empty: a random layout from `seed`."),
+        Param("seed", 0, "Seed of the random layout (used when `scenario` is empty).", range=(0, 2**31 - 1)),
+        Param("real_time_factor", 1.0, "Simulated seconds per wall second; 0 runs as fast as possible.", range=(0.0, 100.0)),
+        Param("step_period", 0.01, "Simulated seconds per control step (odometry, clock and command updates).", range=(0.002, 0.1)),
+        Param("camera_width", 320, "Camera image width in pixels.", range=(32, 1280)),
+        Param("camera_height", 240, "Camera image height in pixels.", range=(24, 960)),
+        Param("camera_rate", 15.0, "Camera (RGB and depth) rate in Hz of simulated time.", range=(0.1, 60.0)),
+        Param("depth_enabled", True, "Publish the depth image."),
+        Param("scan_rate", 10.0, "Laser scan rate in Hz.", range=(0.1, 50.0)),
+        Param("odom_rate", 50.0, "Odometry and ground-truth rate in Hz.", range=(1.0, 200.0)),
+        Param("cmd_timeout", 0.5, "Seconds without /cmd_vel after which the wheels stop.", range=(0.05, 10.0)),
+        Param("urdf", "", "Robot URDF; empty: description/robot.urdf of this package."),
+        Param("odom_frame", "odom", "Frame of /odom."),
+        Param("base_frame", "base_footprint", "Robot base frame (child of /odom)."),
+        Param("camera_frame", "camera_optical_frame", "Frame of the camera images."),
+        Param("lidar_frame", "lidar_link", "Frame of /scan."),
+        Param("world_frame", "world", "Frame of /sim/ground_truth."),
+    )
+
+    def configure(self) -> None:
+        self.robot = load_robot(self.param("urdf"))
+        self.sim: Optional[Simulator] = None
+        self.clock = SimClock()
+        self.cmd = CommandFilter(self.robot, self.param("cmd_timeout"))
+        self.pub_clock = self.publisher(ifc.CLOCK)
+        self.pub_image = self.publisher(ifc.IMAGE)
+        self.pub_info = self.publisher(ifc.CAMERA_INFO)
+        self.pub_depth = self.publisher(ifc.DEPTH)
+        self.pub_scan = self.publisher(ifc.SCAN)
+        self.pub_odom = self.publisher(ifc.ODOM)
+        self.pub_truth = self.publisher(ifc.GROUND_TRUTH)
+        self.pub_world = self.publisher(ifc.WORLD)
+        self.subscription(ifc.CMD_VEL, self.on_cmd_vel)
+        self.service(Trigger, ifc.SIM_RESET, self.on_reset)
+        self.service(Trigger, ifc.SIM_GET_WORLD, self.on_get_world)
+        self._image = Image()
+        self._depth = Image()
+        self.load_world()
+        # the loop runs on wall time even with use_sim_time: this node is the clock
+        self.timer(0.001 if self.param("real_time_factor") == 0 else 0.005, self.tick, wall_clock=True)
+        self.timer(1.0, self.publish_world, wall_clock=True)
+
+    def cleanup(self) -> None:
+        if self.sim:
+            self.sim.close()
+
+    # ---- world -------------------------------------------------------------
+    def load_world(self) -> str:
+        name = self.param("scenario")
+        seed = int(self.param("seed"))
+        scenario = resolve_scenario(name) if name else generate(seed)
+        if self.sim is not None:
+            self.sim.close()
+            self.clock.rebase(self.sim.time)
+        self.sim = Simulator(scenario, self.robot)
+        self.cmd.reset()
+        self._due = {"odom": 0.0, "scan": 0.0, "camera": 0.0}
+        self._wall0, self._sim0 = time.monotonic(), self.sim.time
+        self.publish_world()
+        msg = f"world {scenario.name!r}: {len(scenario.objects)} objects, {len(scenario.obstacles)} obstacles"
+        self.get_logger().info(msg)
+        return msg
+
+    def world(self) -> ifc.WorldPayload:
+        return world_payload(self.sim, self.clock.now(self.sim.time))
+
+    def publish_world(self) -> None:
+        self.pub_world.publish(String(data=ifc.encode(self.world())))
+
+    def on_reset(self, request, response):
+        try:
+            response.message = self.load_world()
+            response.success = True
+        except (ScenarioError, OSError, ValueError) as e:
+            response.success = False
+            response.message = f"reset failed: {e}"
+            self.get_logger().error(response.message)
+        return response
+
+    def on_get_world(self, request, response):
+        response.success = self.sim is not None
+        response.message = ifc.encode(self.world()) if self.sim else "no world loaded"
+        return response
+
+    # ---- commands -----------------------------------------------------------
+    def on_cmd_vel(self, msg: Twist) -> None:
+        warning = self.cmd.command(msg.linear.x, msg.angular.z, self.sim.time, other=(msg.linear.y, msg.linear.z, msg.angular.x, msg.angular.y))
+        if warning:
+            self.reject("cmd_vel", warning)
+
+    # ---- the loop ---------------------------------------------------------------
+    def tick(self) -> None:
+        rtf = float(self.param("real_time_factor"))
+        dt = float(self.param("step_period"))
+        sim = self.sim
+        if rtf > 0:
+            target = self._sim0 + rtf * (time.monotonic() - self._wall0)
+            if target - sim.time > 0.25:  # fell behind: do not try to catch up in a burst
+                self._wall0, self._sim0 = time.monotonic(), sim.time
+                target = sim.time + dt
+            steps = int((target - sim.time) / dt)
+        else:
+            steps = 5
+        for _ in range(max(0, min(steps, 25))):
+            v, w = self.cmd.output(sim.time, dt)
+            sim.set_twist(v, w)
+            before = sim.collisions
+            sim.step(dt)
+            if sim.collisions > before:
+                self.get_logger().warning(f"collision (total {sim.collisions})", throttle_duration_sec=1.0)
+            self.publish_sensors()
+
+    def publish_sensors(self) -> None:
+        sim = self.sim
+        t = sim.time
+        stamp = Time(nanoseconds=int(self.clock.now(t) * 1e9)).to_msg()
+        self.pub_clock.publish(ClockMsg(clock=stamp))
+        eps = 1e-9
+        if t + eps >= self._due["odom"]:
+            self._due["odom"] = t + 1.0 / self.param("odom_rate")
+            self.publish_odometry(stamp)
+        if t + eps >= self._due["scan"]:
+            self._due["scan"] = t + 1.0 / self.param("scan_rate")
+            self.publish_scan(stamp)
+        if t + eps >= self._due["camera"]:
+            self._due["camera"] = t + 1.0 / self.param("camera_rate")
+            self.publish_camera(stamp)
+
+    def publish_odometry(self, stamp) -> None:
+        sim = self.sim
+        for pub, frame, pose, twist in (
+            (self.pub_odom, self.param("odom_frame"), sim.odom, sim.odom_twist),
+            (self.pub_truth, self.param("world_frame"), sim.true_pose(), sim.true_twist()),
+        ):
+            m = Odometry()
+            m.header.stamp = stamp
+            m.header.frame_id = frame
+            m.child_frame_id = self.param("base_frame")
+            m.pose.pose.position.x, m.pose.pose.position.y = float(pose.x), float(pose.y)
+            m.pose.pose.orientation.z, m.pose.pose.orientation.w = math.sin(pose.yaw / 2), math.cos(pose.yaw / 2)
+            m.twist.twist.linear.x, m.twist.twist.angular.z = float(twist[0]), float(twist[1])
+            cov = [0.0] * 36
+            for i, c in enumerate((1e-3, 1e-3, 1e6, 1e6, 1e6, 1e-2)):
+                cov[i * 7] = c
+            m.pose.covariance = cov
+            m.twist.covariance = cov
+            pub.publish(m)
+
+    def publish_scan(self, stamp) -> None:
+        if self.pub_scan.get_subscription_count() == 0:
+            return
+        L = self.robot.lidar
+        m = LaserScan()
+        m.header.stamp = stamp
+        m.header.frame_id = self.param("lidar_frame")
+        m.angle_min, m.angle_max, m.angle_increment = L.min_angle, L.max_angle, L.angle_increment
+        m.scan_time = 1.0 / self.param("scan_rate")
+        m.range_min, m.range_max = L.range_min, L.range_max
+        m.ranges = self.sim.scan().tolist()
+        self.pub_scan.publish(m)
+
+    def publish_camera(self, stamp) -> None:
+        w, h = int(self.param("camera_width")), int(self.param("camera_height"))
+        frame = self.param("camera_frame")
+        want_rgb = self.pub_image.get_subscription_count() > 0
+        want_depth = self.param("depth_enabled") and self.pub_depth.get_subscription_count() > 0
+        if want_rgb or want_depth or self.pub_info.get_subscription_count() > 0:
+            self.pub_info.publish(self.camera_info(stamp, w, h, frame))
+        if want_rgb:
+            img = self._image
+            img.header.stamp, img.header.frame_id = stamp, frame
+            fill_image(img, self.sim.render_rgb(w, h), "rgb8")
+            self.pub_image.publish(img)
+        if want_depth:
+            d = self._depth
+            d.header.stamp, d.header.frame_id = stamp, frame
+            fill_image(d, self.sim.render_depth(w, h), "32FC1")
+            self.pub_depth.publish(d)
+
+    def camera_info(self, stamp, w: int, h: int, frame: str) -> CameraInfo:
+        fx, fy, cx, cy = self.robot.camera.intrinsics(w, h)
+        m = CameraInfo()
+        m.header.stamp, m.header.frame_id = stamp, frame
+        m.width, m.height = w, h
+        m.distortion_model = "plumb_bob"
+        m.d = [0.0] * 5
+        m.k = [fx, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0]
+        m.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        m.p = [fx, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+        return m
+
+
+main = main_for(SimNode)
+
+if __name__ == "__main__":
+    main()
