@@ -22,7 +22,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: setup demo test bench clean apt
 
-setup: $(VENV)/.apt-stamp $(VENV)/.deps-stamp $(VENV)/.pkg-stamp
+setup: $(VENV)/.apt-stamp $(VENV)/.deps-stamp $(VENV)/.pkg-stamp $(VENV)/bin/autogpt-sdf-check
 
 # Debian packages, installed only where missing.
 $(VENV)/.apt-stamp: Makefile
@@ -53,6 +53,10 @@ $(VENV)/.pkg-stamp: setup.py setup.cfg package.xml resource/autogpt_ros $(DATA) 
 	@mkdir -p $(VENV)/lib/autogpt_ros
 	@for n in $(NODES) autogpt-ros; do [ -x $(VENV)/bin/$$n ] && ln -sf $(VENV)/bin/$$n $(VENV)/lib/autogpt_ros/$$n; done; true
 	@touch $@
+
+# SDF/URDF checker built against libsdformat12, the parser Gazebo uses.
+$(VENV)/bin/autogpt-sdf-check: tools/sdf_check.cc $(VENV)/.apt-stamp | $(VENV)/bin/python
+	g++ -O1 -o $@ $< $$(pkg-config --cflags --libs sdformat12)
 
 demo: setup
 	$(VENV)/bin/autogpt-ros demo --out demo_out

@@ -85,12 +85,13 @@ def test_command_line_is_what_ros2_launch_runs(tmp_path):
 
 
 def test_every_package_launch_file_parses():
-    files = sorted(glob.glob(os.path.join(ROOT, "launch", "*.launch.xml")))
+    # gazebo.launch.xml needs gz and ros_gz (test_gazebo_assets.py checks it)
+    files = sorted(f for f in glob.glob(os.path.join(ROOT, "launch", "*.launch.xml")) if not f.endswith("gazebo.launch.xml"))
     assert files
     for f in files:
         desc = launcher.load(f, {})
         for node in desc.nodes:
-            assert node.package == "autogpt_ros" or f.endswith("gazebo.launch.xml")
+            assert node.package == "autogpt_ros"
 
 
 def test_help_explains_itself():
@@ -148,5 +149,8 @@ def test_run_composes_nodes_in_one_process(procs, probe):
     p = procs([tool("autogpt-ros"), "run", "sim_node", "--params-file", cfg, "--ros-args", "-r", "__node:=composed_sim", "-r", "/odom:=/composed/odom"])
     key = probe.subscribe("/composed/odom", key="codom", like="/odom")
     probe.wait_for(key, timeout=60)
+    deadline = time.time() + 10
+    while "composed_sim" not in probe.node.get_node_names() and time.time() < deadline:
+        time.sleep(0.1)
     assert "composed_sim" in probe.node.get_node_names()
     assert p.stop() in (0, -2)

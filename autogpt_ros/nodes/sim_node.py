@@ -13,6 +13,7 @@ stamp is simulation time, so other nodes run with ``use_sim_time:=true``.
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Optional
 
@@ -54,11 +55,13 @@ class SimNode(AgentNode):
         Param("camera_frame", "camera_optical_frame", "Frame of the camera images."),
         Param("lidar_frame", "lidar_link", "Frame of /scan."),
         Param("world_frame", "world", "Frame of /sim/ground_truth."),
+        Param("viewer", False, "Open the MuJoCo viewer window (needs a display; ignored headless)."),
     )
 
     def configure(self) -> None:
         self.robot = load_robot(self.param("urdf"))
         self.sim: Optional[Simulator] = None
+        self.viewer = None
         self.clock = SimClock()
         self.cmd = CommandFilter(self.robot, self.param("cmd_timeout"))
         self.pub_clock = self.publisher(ifc.CLOCK)
@@ -80,8 +83,31 @@ class SimNode(AgentNode):
         self.timer(1.0, self.publish_world, wall_clock=True)
 
     def cleanup(self) -> None:
+        self._close_viewer()
         if self.sim:
             self.sim.close()
+
+    def _open_viewer(self) -> None:
+        self.viewer = None
+        if not self.param("viewer"):
+            return
+        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            self.get_logger().warning("viewer requested but there is no display: running headless")
+            return
+        try:
+            import mujoco.viewer
+
+            self.viewer = mujoco.viewer.launch_passive(self.sim.model, self.sim.data)
+        except Exception as e:
+            self.get_logger().warning(f"cannot open the MuJoCo viewer ({e}): running headless")
+
+    def _close_viewer(self) -> None:
+        if getattr(self, "viewer", None) is not None:
+            try:
+                self.viewer.close()
+            except Exception:
+                pass
+            self.viewer = None
 
     # ---- world -------------------------------------------------------------
     def load_world(self) -> str:
@@ -89,9 +115,11 @@ class SimNode(AgentNode):
         seed = int(self.param("seed"))
         scenario = resolve_scenario(name) if name else generate(seed)
         if self.sim is not None:
+            self._close_viewer()
             self.sim.close()
             self.clock.rebase(self.sim.time)
         self.sim = Simulator(scenario, self.robot)
+        self._open_viewer()
         self.cmd.reset()
         self._due = {"odom": 0.0, "scan": 0.0, "camera": 0.0}
         self._wall0, self._sim0 = time.monotonic(), self.sim.time
@@ -148,6 +176,8 @@ class SimNode(AgentNode):
             if sim.collisions > before:
                 self.get_logger().warning(f"collision (total {sim.collisions})", throttle_duration_sec=1.0)
             self.publish_sensors()
+        if self.viewer is not None and steps > 0:
+            self.viewer.sync()
 
     def publish_sensors(self) -> None:
         sim = self.sim

@@ -162,6 +162,7 @@ class Simulator:
         for i, o in enumerate(scenario.objects):
             self.object_of_geom[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, o.name)] = i
         self.wheel_cmd = np.zeros(2)
+        self._pose_key = None
         self.collisions = 0
         self._contacts: set = set()
         self._renderers: Dict[Tuple[int, int], mujoco.Renderer] = {}
@@ -187,7 +188,11 @@ class Simulator:
 
     def true_pose(self) -> Pose2D:
         q = self.data.qpos[self._free_qadr : self._free_qadr + 7]
-        return Pose2D(float(q[0]), float(q[1]), yaw_of(q[3:7]))
+        key = (q[0], q[1], q[3], q[6])
+        if self._pose_key != key:
+            self._pose_key = key
+            self._pose = Pose2D(float(q[0]), float(q[1]), yaw_of(q[3:7]))
+        return self._pose
 
     def true_twist(self) -> Tuple[float, float]:
         """(forward speed, yaw rate) of the base in its own frame."""
@@ -271,16 +276,22 @@ class Simulator:
         self.odom_twist = self.robot.body_twist(wv[0], wv[1])
 
     # ---- sensors -----------------------------------------------------------------
-    def scan(self) -> np.ndarray:
-        """Lidar ranges (inf where nothing is hit within range_max)."""
+    def scan(self, stride: int = 1) -> np.ndarray:
+        """Lidar ranges (inf where nothing is hit within range_max).
+
+        ``stride`` > 1 casts every stride-th ray only (the environment's fast
+        mode); the angles are then ``L.angles()[::stride]``."""
         L = self.robot.lidar
         if self._lidar_dirs_local is None:
-            a = L.angles()
-            self._lidar_dirs_local = np.stack([np.cos(a), np.sin(a), np.zeros_like(a)], axis=1)
+            self._lidar_dirs_local = {}
+        dirs = self._lidar_dirs_local.get(stride)
+        if dirs is None:
+            a = L.angles()[::stride]
+            dirs = self._lidar_dirs_local[stride] = np.stack([np.cos(a), np.sin(a), np.zeros_like(a)], axis=1)
         xmat = self.data.site_xmat[self.lidar_site].reshape(3, 3)
-        vec = (self._lidar_dirs_local @ xmat.T).reshape(-1).copy()
+        vec = (dirs @ xmat.T).reshape(-1)
         pnt = self.data.site_xpos[self.lidar_site].copy()
-        n = L.samples
+        n = len(dirs)
         geomid = np.zeros(n, np.int32)
         dist = np.zeros(n, np.float64)
         mujoco.mj_multiRay(self.model, self.data, pnt, vec, RAY_GROUPS, 1, -1, geomid, dist, None, n, L.range_max)
@@ -348,7 +359,7 @@ class Simulator:
     # ---- perception emulation and geometry -----------------------------------------
     def relative(self, obj: Obj, pose: Optional[Pose2D] = None) -> Tuple[float, float]:
         """(bearing, centre distance) of an object from the camera, bearing positive left."""
-        cam, _ = self.camera_pose()
+        cam = self.data.cam_xpos[self.cam_id]
         p = pose or self.true_pose()
         dx, dy = obj.x - cam[0], obj.y - cam[1]
         return wrap(math.atan2(dy, dx) - p.yaw), math.hypot(dx, dy)
@@ -364,15 +375,16 @@ class Simulator:
         edge = math.atan2(obj.radius, dist)
         if abs(bearing) - edge > half:
             return False
-        cam, _ = self.camera_pose()
+        cam = self.data.cam_xpos[self.cam_id]
+        yaw = self.true_pose().yaw
         geomid = np.zeros(1, np.int32)
         for off in (0.0, -0.6, 0.6):
-            ang = self.true_pose().yaw + bearing + off * edge
+            ang = yaw + bearing + off * edge
             target_z = min(obj.size[2] * 0.5, cam[2])
             horiz = dist - obj.radius * 0.5
             vec = np.array([math.cos(ang), math.sin(ang), (target_z - cam[2]) / max(horiz, 1e-3)])
             vec /= np.linalg.norm(vec)
-            if abs(wrap(ang - self.true_pose().yaw)) > half:
+            if abs(wrap(ang - yaw)) > half:
                 continue
             d = mujoco.mj_ray(self.model, self.data, cam, vec, RAY_GROUPS, 1, -1, geomid)
             if d >= 0 and self.object_of_geom.get(int(geomid[0])) == index:

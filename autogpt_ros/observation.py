@@ -1,0 +1,137 @@
+"""The policy's observation: one function for training and deployment.
+
+:func:`build_observation` is called by the Gymnasium environment (with
+sightings emulated from the simulator's geometry) and by fusion_node (with
+sightings from /perception/objects, odometry from /odom and ranges from
+/scan).  Same code, same numbers: no train/deploy skew.  ``LAYOUT`` names
+every element; fusion_node writes it into the Float32MultiArray's layout.
+Pure Python + numpy.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from autogpt_ros.memory import ObjectMemory, Remembered, Sighting
+
+N_SECTORS = 16
+MAX_DISTANCE = 5.0  # m, distance normalisation
+MAX_UNSEEN = 10.0  # s, time-since-seen normalisation
+MOTION_SKILLS = ("go_to", "find", "move", "turn")
+
+LAYOUT: Tuple[str, ...] = (
+    ("target_visible", "target_known", "bearing_sin", "bearing_cos", "distance", "time_since_seen")
+    + tuple(f"scan_{i}" for i in range(N_SECTORS))
+    + ("linear_velocity", "angular_velocity")
+    + tuple(f"skill_{s}" for s in MOTION_SKILLS)
+    + ("skill_argument", "stale")
+)
+OBS_SIZE = len(LAYOUT)
+INDEX = {name: i for i, name in enumerate(LAYOUT)}
+
+
+def scan_sectors(ranges: Sequence[float], angle_min: float, angle_increment: float, range_max: float, n: int = N_SECTORS) -> np.ndarray:
+    """Minimum range in each of ``n`` equal sectors around the robot, over range_max (0..1).
+
+    Sector 0 is centred straight ahead, then counter-clockwise.  Missing or
+    non-finite returns count as free (1.0), except NaN sectors with no valid
+    ray at all which also read 1.0 (the safety layer uses raw scans).
+    """
+    r = np.asarray(ranges, dtype=np.float64)
+    out = np.ones(n, dtype=np.float32)
+    if r.size == 0 or range_max <= 0:
+        return out
+    ang = angle_min + angle_increment * np.arange(r.size)
+    width = 2 * math.pi / n
+    idx = np.floor(((ang + width / 2) % (2 * math.pi)) / width).astype(int) % n
+    valid = np.isfinite(r) & (r > 0)
+    vals = np.where(valid, np.minimum(r, range_max), range_max) / range_max
+    np.minimum.at(out, idx, vals.astype(np.float32))
+    return out
+
+
+@dataclass
+class TargetTrack:
+    """The goal's target as fusion knows it."""
+
+    visible: bool = False
+    known: bool = False
+    bearing: float = 0.0  # rad from the camera, positive left
+    distance: float = MAX_DISTANCE
+    time_since_seen: float = MAX_UNSEEN
+
+
+class TargetTracker:
+    """Follows the target (colour, shape) among sightings, remembers it in odometry."""
+
+    def __init__(self, memory: Optional[ObjectMemory] = None) -> None:
+        self.memory = memory or ObjectMemory()
+        self.color: Optional[str] = None
+        self.shape: Optional[str] = None
+        self.entry: Optional[Remembered] = None
+        self.last_visible_time: Optional[float] = None
+
+    def set_target(self, color: Optional[str], shape: Optional[str]) -> None:
+        if (color, shape) != (self.color, self.shape):
+            self.color, self.shape = color, shape
+            self.entry = None
+            self.last_visible_time = None
+
+    def update(self, sightings: Iterable[Sighting], pose: Tuple[float, float, float], t: float, fresh: bool = True) -> TargetTrack:
+        sightings = list(sightings)
+        seen = self.memory.observe(sightings, pose, t) if fresh else []
+        visible_now = [r for r in seen if r.matches(self.color, self.shape)] if (self.color or self.shape) else []
+        if visible_now:
+            # the nearest match; stick to the tracked one if it is among them
+            visible_now.sort(key=lambda r: (r is not self.entry, r.relative(pose)[1]))
+            self.entry = visible_now[0]
+            self.last_visible_time = t
+        elif self.entry is None and (self.color or self.shape):
+            known = self.memory.find(self.color, self.shape, pose)
+            self.entry = known[0] if known else None
+        if self.entry is None:
+            return TargetTrack()
+        bearing, dist = self.entry.relative(pose, self.memory.camera_offset)
+        since = MAX_UNSEEN if self.last_visible_time is None else min(MAX_UNSEEN, t - self.last_visible_time)
+        return TargetTrack(visible=bool(visible_now), known=True, bearing=bearing, distance=dist, time_since_seen=since if not visible_now else 0.0)
+
+
+def build_observation(
+    track: TargetTrack,
+    sectors: np.ndarray,
+    velocity: Tuple[float, float],
+    max_velocity: Tuple[float, float],
+    skill: Optional[str],
+    argument: float = 0.0,
+    stale: bool = False,
+) -> np.ndarray:
+    """The observation vector, element names in ``LAYOUT``.
+
+    ``argument`` is the skill's remaining amount, normalised: metres/5 for
+    move, radians/pi for turn, 0 for go_to and find.
+    """
+    obs = np.zeros(OBS_SIZE, dtype=np.float32)
+    obs[0] = 1.0 if track.visible else 0.0
+    obs[1] = 1.0 if track.known else 0.0
+    obs[2] = math.sin(track.bearing) if track.known else 0.0
+    obs[3] = math.cos(track.bearing) if track.known else 1.0
+    obs[4] = min(track.distance, MAX_DISTANCE) / MAX_DISTANCE if track.known else 1.0
+    obs[5] = min(track.time_since_seen, MAX_UNSEEN) / MAX_UNSEEN
+    k = 6
+    obs[k : k + N_SECTORS] = np.clip(sectors, 0.0, 1.0)
+    k += N_SECTORS
+    obs[k] = np.clip(velocity[0] / max_velocity[0], -1, 1)
+    obs[k + 1] = np.clip(velocity[1] / max_velocity[1], -1, 1)
+    k += 2
+    for i, s in enumerate(MOTION_SKILLS):
+        obs[k + i] = 1.0 if skill == s else 0.0
+    k += len(MOTION_SKILLS)
+    obs[k] = float(np.clip(argument, -1.0, 1.0))
+    obs[k + 1] = 1.0 if stale else 0.0
+    if not np.all(np.isfinite(obs)):
+        obs = np.nan_to_num(obs, nan=0.0, posinf=1.0, neginf=-1.0)
+        obs[INDEX["stale"]] = 1.0
+    return obs
