@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import sys
+import time
 import traceback
 from typing import Callable, Dict, List, Optional, Sequence, Type
 
@@ -67,6 +68,7 @@ class AgentNode(LifecycleNode):
             self.declare_parameter(p.name, p.default, descriptor(p))
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.errors: collections.Counter = collections.Counter()
+        self._last_warn: Dict = {}
         self.active = False
         self._owned: List = []  # subscriptions, timers, services to destroy on cleanup
         self._pubs: List = []
@@ -125,10 +127,15 @@ class AgentNode(LifecycleNode):
 
         return wrapped
 
-    def reject(self, what: str, why: str) -> None:
-        """Count and log (rate-limited) an input that was skipped."""
+    def reject(self, what: str, why: str, period: float = 2.0) -> None:
+        """Count and log an input that was skipped or corrected; the log is
+        rate-limited per kind of problem (``what`` and the reason's first words)."""
         self.errors[what] += 1
-        self.get_logger().warning(f"skipped {what}: {why} (count {self.errors[what]})", throttle_duration_sec=2.0)
+        key = (what, " ".join(why.split()[:2]))
+        now = time.monotonic()
+        if now - self._last_warn.get(key, -1e9) >= period:
+            self._last_warn[key] = now
+            self.get_logger().warning(f"{what}: {why} (count {self.errors[what]})")
 
     def now_s(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9

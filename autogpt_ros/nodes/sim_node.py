@@ -124,7 +124,7 @@ class SimNode(AgentNode):
         self._due = {"odom": 0.0, "scan": 0.0, "camera": 0.0}
         self._wall0, self._sim0 = time.monotonic(), self.sim.time
         self.publish_world()
-        msg = f"world {scenario.name!r}: {len(scenario.objects)} objects, {len(scenario.obstacles)} obstacles"
+        msg = f"world {scenario.name!r}: {len(scenario.objects)} objects, {len(scenario.obstacles)} obstacles; starts at t={self.clock.now(0.0):.3f}"
         self.get_logger().info(msg)
         return msg
 
