@@ -136,5 +136,7 @@ def main(argv=None) -> None:
     sys.exit(code or 0)
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # python -m autogpt_ros.cli: use the package module, where subcommands register
+    from autogpt_ros.cli import main as _main
+
+    _main()

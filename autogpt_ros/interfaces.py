@@ -279,6 +279,7 @@ class DetectedObject(_Strict):
     bbox: Tuple[int, int, int, int]  # x, y, width, height in pixels
     bearing_rad: float = Field(allow_inf_nan=False)  # positive to the left
     distance_m: Optional[float] = Field(None, ge=0.0, allow_inf_nan=False)
+    distance_source: Literal["depth", "size", "none"] = "none"  # how distance_m was measured
     stamp: float = 0.0  # source image time, seconds
 
 

@@ -29,3 +29,40 @@ COLOR_RGB = {
 }
 
 STOP_WORDS = ("stop", "halt", "freeze")
+
+
+# ---------------------------------------------------------------------------
+# The command lexicon: the words of instructions, by role.  The language
+# model's data generator builds its sentences from these lists, and the speech
+# grammar (autogpt_ros.speech.grammar) is generated from them, so the
+# recogniser hears every word the language node understands.
+# ---------------------------------------------------------------------------
+
+GO_TO_VERBS = ("go to", "drive to", "move to", "head to", "navigate to", "approach", "get to", "come to", "go over to")
+FIND_VERBS = ("find", "look for", "search for", "locate", "where is", "spot")
+MOVE_VERBS = ("move", "go", "drive", "roll")
+BACK_UP = ("back up", "reverse")
+TURN_VERBS = ("turn", "rotate", "spin")
+TURN_AROUND = ("turn around",)
+DESCRIBE_PHRASES = ("describe the scene", "describe what you see", "what do you see", "tell me what you see", "describe your surroundings")
+FORWARD_WORDS = ("forward", "forwards", "ahead", "straight")
+BACKWARD_WORDS = ("backward", "backwards", "back")
+LEFT_WORDS = ("left",)
+RIGHT_WORDS = ("right",)
+DETERMINERS = ("the", "a", "that", "this")
+GENERIC_OBJECTS = ("object", "thing", "one")
+NUMBER_WORDS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
+    "half", "quarter", "point", "a", "and",
+)
+METRE_UNITS = ("meter", "meters", "metre", "metres")
+CENTIMETRE_UNITS = ("centimeter", "centimeters", "centimetre", "centimetres")
+DEGREE_UNITS = ("degree", "degrees")
+JOINERS = ("and", "then", "and then", "after that", "afterwards", "next")
+OPENERS = ("uh", "um", "robot", "hey robot", "okay", "okay robot", "please", "could you", "can you", "would you", "now")
+POLITE = ("please", "could you", "can you", "would you", "kindly", "now")
+CLOSERS = ("please", "thanks", "thank you", "now")
+FILLERS = tuple(dict.fromkeys(OPENERS + POLITE + CLOSERS))
+BY_WORDS = ("by", "about")

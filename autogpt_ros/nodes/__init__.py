@@ -6,6 +6,11 @@ run`` and the launch-file checks read it.
 
 NODES = {
     "sim_node": "autogpt_ros.nodes.sim_node:SimNode",
+    "camera_node": "autogpt_ros.nodes.camera_node:CameraNode",
+    "microphone_node": "autogpt_ros.nodes.microphone_node:MicrophoneNode",
+    "reasoning_node": "autogpt_ros.nodes.reasoning_node:ReasoningNode",
+    "fusion_node": "autogpt_ros.nodes.fusion_node:FusionNode",
+    "policy_node": "autogpt_ros.nodes.policy_node:PolicyNode",
 }
 
 

@@ -159,8 +159,11 @@ class Simulator:
         self.floor_geom = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, "floor")
         #: geom id -> index into scenario.objects (for segmentation and rays)
         self.object_of_geom: Dict[int, int] = {}
+        self._object_geoms: List[int] = []
         for i, o in enumerate(scenario.objects):
-            self.object_of_geom[mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, o.name)] = i
+            gid = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, o.name)
+            self.object_of_geom[gid] = i
+            self._object_geoms.append(gid)
         self.wheel_cmd = np.zeros(2)
         self._pose_key = None
         self.collisions = 0
@@ -199,6 +202,27 @@ class Simulator:
         v = self.data.qvel[self._free_vadr : self._free_vadr + 6]
         yaw = self.true_pose().yaw
         return float(math.cos(yaw) * v[0] + math.sin(yaw) * v[1]), float(v[5])
+
+    def place_robot(self, x: float, y: float, yaw: float) -> bool:
+        """Teleport the base (data generation, tests); False if it would collide."""
+        qa = self._free_qadr
+        self.data.qpos[qa : qa + 3] = (x, y, 0.0005)
+        self.data.qpos[qa + 3 : qa + 7] = _yaw_quat(yaw)
+        self.data.qvel[:] = 0
+        mujoco.mj_forward(self.model, self.data)
+        self._contacts = set()
+        free = not self._count_contacts()
+        self.collisions = 0
+        self._contacts = set()
+        return free
+
+    def set_lighting(self, scale: float, ambient: float) -> None:
+        """Scale the sun and set the headlight ambient level (data augmentation)."""
+        if not hasattr(self, "_light0"):
+            self._light0 = self.model.light_diffuse.copy()
+        self.model.light_diffuse[:] = self._light0 * scale
+        self.model.vis.headlight.ambient[:] = ambient
+        self.model.vis.headlight.diffuse[:] = 0.45 * scale
 
     # ---- commands ------------------------------------------------------------
     def set_twist(self, v: float, w: float) -> Tuple[float, float]:
@@ -363,6 +387,21 @@ class Simulator:
         p = pose or self.true_pose()
         dx, dy = obj.x - cam[0], obj.y - cam[1]
         return wrap(math.atan2(dy, dx) - p.yaw), math.hypot(dx, dy)
+
+    def surface_range(self, index: int) -> float:
+        """Ground range from the camera to the object's surface along the bearing of its centre."""
+        obj = self.scenario.objects[index]
+        g = self._object_geoms[index]
+        cam = self.data.cam_xpos[self.cam_id]
+        zc = float(self.data.geom_xpos[g][2])
+        dx, dy = obj.x - cam[0], obj.y - cam[1]
+        n = math.hypot(dx, dy)
+        if n < 1e-6:
+            return 0.0
+        pnt = np.array([cam[0], cam[1], zc])
+        vec = np.array([dx / n, dy / n, 0.0])
+        d = mujoco.mju_rayGeom(self.data.geom_xpos[g], self.data.geom_xmat[g], self.model.geom_size[g], pnt, vec, int(self.model.geom_type[g]))
+        return float(d) if d >= 0 else max(0.0, n - obj.radius)
 
     def visible(self, index: int) -> bool:
         """Inside the camera's horizontal field of view, in range and not occluded."""

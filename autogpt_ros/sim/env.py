@@ -56,7 +56,14 @@ class AgentEnv(gym.Env):
         robot: Optional[RobotSpec] = None,
         scenario: Optional[Scenario] = None,
         scan_stride: int = 2,
+        safety: Optional["SafetyLimits"] = None,
+        terminate_on_collision: bool = False,
     ) -> None:
+        from autogpt_ros.control.safety import SafetyFilter, SafetyLimits
+
+        self.safety_limits = safety or SafetyLimits()
+        self._safety_cls = SafetyFilter
+        self.terminate_on_collision = terminate_on_collision
         self.scan_stride = scan_stride  # every 2nd lidar ray: 2 degree steps, sectors barely change
         self.skills = tuple(skills)
         self.dt = control_period
@@ -101,8 +108,8 @@ class AgentEnv(gym.Env):
         out = []
         for i in self.sim.objects_in_view():
             o = self.sim.scenario.objects[i]
-            bearing, dist = self.sim.relative(o)
-            surface = max(0.05, dist - o.radius)
+            bearing, _ = self.sim.relative(o)
+            surface = max(0.05, self.sim.surface_range(i))
             if surface > self.noise.max_range or self.rng.random() < self.noise.dropout:
                 continue
             out.append(
@@ -119,10 +126,11 @@ class AgentEnv(gym.Env):
         sim = self.sim
         o = sim.odom
         L = self.robot.lidar
-        sectors = scan_sectors(sim.scan(self.scan_stride), L.min_angle, L.angle_increment * self.scan_stride, L.range_max)
+        self._last_scan = sim.scan(self.scan_stride)
+        sectors = scan_sectors(self._last_scan, L.min_angle, L.angle_increment * self.scan_stride, L.range_max)
         track = self.tracker.update(self.sightings(), (o.x, o.y, o.yaw), sim.time)
         self.track = track
-        return build_observation(track, sectors, sim.odom_twist, (self.robot.max_linear, self.robot.max_angular), self.skill)
+        return build_observation(track, sectors, sim.odom_twist, (self.safety_limits.max_linear, self.safety_limits.max_angular), self.skill)
 
     # ---- gym API ---------------------------------------------------------------------
     def reset(self, *, seed: Optional[int] = None, options: Optional[dict] = None):
@@ -137,6 +145,7 @@ class AgentEnv(gym.Env):
         self.memory = ObjectMemory(camera_offset=self.robot.camera.xyz[0])
         self.tracker = TargetTracker(self.memory)
         self.tracker.set_target(self.target.color, self.target.shape)
+        self.safety = self._safety_cls(self.safety_limits)
         self.steps = 0
         self.path_length = 0.0
         self.start_distance = self.surface_distance()
@@ -165,7 +174,11 @@ class AgentEnv(gym.Env):
 
     def step(self, action):
         a = np.clip(np.nan_to_num(np.asarray(action, dtype=np.float64).reshape(-1)[:2], nan=0.0), -1.0, 1.0)
-        v, w = float(a[0]) * self.robot.max_linear, float(a[1]) * self.robot.max_angular
+        # the same scaling and safety layer as policy_node: no train/deploy skew
+        L = self.safety_limits
+        front, back = self.safety.obstacle_distances(self._last_scan, self.robot.lidar.min_angle, self.robot.lidar.angle_increment * self.scan_stride)
+        res = self.safety.filter(float(a[0]) * L.max_linear, float(a[1]) * L.max_angular, self.dt, 0.0, 0.0, front, back)
+        v, w = res.v, res.w
         before = self.sim.true_pose()
         collisions = self.sim.collisions
         self.sim.set_twist(v, w)
@@ -185,7 +198,7 @@ class AgentEnv(gym.Env):
             reward -= 2.0
         if success:
             reward += 10.0
-        terminated = success
+        terminated = success or (collided and self.terminate_on_collision)
         truncated = self.sim.time >= self.time_limit - 1e-9
         return obs, float(reward), terminated, truncated, self._info(success)
 

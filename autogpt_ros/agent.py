@@ -1,0 +1,259 @@
+"""The AutoGPT-style agent loop, made safe.  Pure Python (no rclpy).
+
+For each instruction the agent makes a plan (the parser), grounds it in what
+it sees and remembers (a ``go_to`` whose target is neither visible nor
+remembered becomes ``find`` then ``go_to``; several matches pick the nearest
+and say so), then runs it step by step: publish the step as the goal, wait
+for the policy's status, advance on success, re-plan once on failure.  A stop
+preempts everything and raises the e-stop; a new instruction replaces the
+plan.  Every decision is reported with its reason, source, confidence and
+timings.  Only the six skills exist, and the parser's schema and limits hold
+for any text.
+
+The node (reasoning_node) calls :meth:`Agent.instruction`,
+:meth:`Agent.objects`, :meth:`Agent.status`, :meth:`Agent.tick` and performs
+the returned :class:`Action` list: publish a goal, a decision, a sentence, or
+the e-stop.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Tuple
+
+from autogpt_ros import interfaces as ifc
+from autogpt_ros.memory import ObjectMemory, Sighting
+
+
+@dataclass
+class Action:
+    kind: str  # "goal" | "decision" | "say" | "estop"
+    payload: object
+
+
+@dataclass
+class AgentConfig:
+    min_confidence: float = 0.5
+    step_timeout: float = 90.0
+    objects_max_age: float = 1.0
+    replan_attempts: int = 1
+
+
+class Agent:
+    def __init__(self, parse: Callable, config: Optional[AgentConfig] = None, clock: Callable[[], float] = time.monotonic):
+        self.parse = parse  # text -> ParseResult
+        self.cfg = config or AgentConfig()
+        self.clock = clock
+        self.memory = ObjectMemory(camera_offset=0.13)
+        self.latest_objects: Optional[ifc.ObjectsPayload] = None
+        self.latest_objects_t = -1e9
+        self.scene = "I have not seen anything yet."
+        self.pose = (0.0, 0.0, 0.0)  # odometry
+        self.plan: List = []
+        self.index = -1
+        self.plan_id = ""
+        self.goal_id = ""
+        self.goal_t = 0.0
+        self.instruction_text = ""
+        self.instruction_t = 0.0
+        self.timings = {}
+        self.replans = 0
+        self.estop_mine = False
+        self.estop_other = False
+        self.current_goal: Optional[ifc.GoalPayload] = None  # re-sent as a heartbeat while running
+        self._ids = itertools.count(1)
+
+    # ---- inputs --------------------------------------------------------------
+    def objects(self, payload: ifc.ObjectsPayload, now: float) -> None:
+        self.latest_objects, self.latest_objects_t = payload, now
+        sightings = [Sighting(o.color, o.shape, o.bearing_rad, o.distance_m) for o in payload.objects if o.distance_m is not None]
+        self.memory.observe(sightings, self.pose, now)
+
+    def odometry(self, pose: Tuple[float, float, float]) -> None:
+        self.pose = pose
+
+    def estop(self, engaged: bool, mine: bool) -> None:
+        """An /agent/estop message: ``mine`` when this agent published it."""
+        if mine:
+            return
+        self.estop_other = engaged
+        if engaged:
+            self.estop_mine = False
+
+    # ---- decisions ------------------------------------------------------------
+    def _decision(self, reason: str, source: str, confidence: float, skill=None, arguments=None, index=None) -> Action:
+        return Action(
+            "decision",
+            ifc.DecisionPayload(
+                instruction=self.instruction_text,
+                plan=ifc.Plan(steps=list(self.plan)),
+                index=self.index if index is None else index,
+                skill=skill,
+                arguments=arguments or {},
+                reason=reason,
+                source=source,
+                confidence=round(float(confidence), 4),
+                timings=dict(self.timings),
+            ),
+        )
+
+    def instruction(self, text: str, now: float, origin: str = "typed") -> List[Action]:
+        """A new instruction (typed or a transcript): plan, ground, start."""
+        self.timings = {"instruction_received": now}
+        self.instruction_text = text
+        t0 = time.perf_counter()
+        res = self.parse(text, self.scene)
+        self.timings["parse_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+        self.timings["parse_done"] = now + (time.perf_counter() - t0)
+        steps = list(res.plan.steps)
+        actions: List[Action] = []
+        if steps and steps[0].skill == "stop":
+            return self._stop(res, now)
+        if not steps:
+            self.plan, self.index, self.current_goal = [], -1, None
+            reason = res.reason or "nothing actionable"
+            actions.append(self._decision(f"no action: {reason}", res.source, res.confidence))
+            actions.append(Action("say", f"I will not act on that: {reason}."))
+            return actions
+        if res.confidence < self.cfg.min_confidence:
+            self.plan, self.index, self.current_goal = [], -1, None
+            q = self._clarify(res)
+            actions.append(self._decision(f"confidence {res.confidence:.2f} below {self.cfg.min_confidence}: asking for clarification", res.source, res.confidence))
+            actions.append(Action("say", q))
+            return actions
+        if self.estop_other:
+            actions.append(self._decision("the e-stop is engaged by someone else: release it first", "rule", 1.0))
+            actions.append(Action("say", "My emergency stop is engaged. Release it before giving me a new task."))
+            return actions
+        if self.estop_mine:  # the operator stopped us; a new instruction from them releases it
+            actions.append(Action("estop", False))
+            self.estop_mine = False
+        self.plan_id = f"p{next(self._ids)}"
+        self.plan = self._ground(steps)
+        self.replans = 0
+        notes = "; ".join(res.notes)
+        actions.append(self._decision(f"new plan from {origin} instruction ({len(self.plan)} steps){': ' + notes if notes else ''}", res.source, res.confidence, index=-1))
+        self.index = -1
+        actions += self._advance(now, res.source, res.confidence)
+        return actions
+
+    def _clarify(self, res) -> str:
+        for s in res.plan.steps:
+            if s.skill in ("go_to", "find") and s.target.color is None and s.target.shape is None:
+                return "Which object do you mean? Please tell me its colour and shape."
+        return f"I am not sure I understood \"{res.text.strip()}\". Could you say it another way?"
+
+    def _stop(self, res, now: float) -> List[Action]:
+        self.plan = [ifc.StopStep()]
+        self.plan_id = f"p{next(self._ids)}"
+        self.index = 0
+        self.goal_id = f"{self.plan_id}-0"
+        self.estop_mine = True
+        goal = ifc.GoalPayload(goal_id=self.goal_id, plan_id=self.plan_id, index=0, count=1, step=ifc.StopStep(), instruction=self.instruction_text, stamp=now)
+        self.timings["goal_published"] = now
+        self.plan = []
+        self.index = -1
+        self.current_goal = None
+        return [
+            Action("estop", True),
+            Action("goal", goal),
+            self._decision("stop: preempts everything, e-stop raised", res.source, 1.0, skill="stop", index=0),
+        ]
+
+    def _visible(self, target) -> List:
+        fresh = self.latest_objects is not None
+        objs = self.latest_objects.objects if fresh else []
+        return [o for o in objs if (target.color is None or o.color == target.color) and (target.shape is None or o.shape == target.shape)]
+
+    def _ground(self, steps: List) -> List:
+        out = []
+        for s in steps:
+            if s.skill == "go_to":
+                seen = self._visible(s.target)
+                known = self.memory.find(s.target.color, s.target.shape, self.pose)
+                prev = out[-1] if out else None
+                already_finding = prev is not None and prev.skill == "find" and prev.target == s.target
+                if not seen and not known and not already_finding:
+                    out.append(ifc.FindStep(target=s.target))
+            out.append(s)
+        return out
+
+    def _advance(self, now: float, source: str = "model", confidence: float = 1.0) -> List[Action]:
+        actions: List[Action] = []
+        while True:
+            self.index += 1
+            if self.index >= len(self.plan):
+                if self.plan:
+                    actions.append(self._decision("plan complete", "policy", 1.0))
+                    actions.append(Action("say", "Done."))
+                self.plan, self.index, self.goal_id, self.current_goal = [], -1, "", None
+                return actions
+            step = self.plan[self.index]
+            if step.skill == "describe":  # answered here, from perception
+                actions.append(self._decision("describe: reporting the scene", "perception", 1.0, skill="describe"))
+                actions.append(Action("say", self.scene))
+                continue
+            self.goal_id = f"{self.plan_id}-{self.index}"
+            self.goal_t = now
+            reason, args = self._explain(step)
+            self.timings["goal_published"] = now
+            goal = ifc.GoalPayload(goal_id=self.goal_id, plan_id=self.plan_id, index=self.index, count=len(self.plan), step=step, instruction=self.instruction_text, stamp=now)
+            self.current_goal = goal
+            actions.append(Action("goal", goal))
+            actions.append(self._decision(reason, source, confidence, skill=step.skill, arguments=args))
+            return actions
+
+    def _explain(self, step) -> Tuple[str, dict]:
+        args = step.model_dump()
+        args.pop("skill", None)
+        if step.skill == "find":
+            return f"find the {step.target.label()}: not in view, turning to search", args
+        if step.skill == "go_to":
+            seen = self._visible(step.target)
+            if len(seen) > 1:
+                near = min(seen, key=lambda o: o.distance_m if o.distance_m is not None else 1e9)
+                return f"go to the {step.target.label()}: {len(seen)} match, taking the nearest ({near.label}, {near.distance_m:.1f} m)", args
+            if seen:
+                o = seen[0]
+                d = f", {o.distance_m:.1f} m away" if o.distance_m is not None else ""
+                return f"go to the {o.label}: in view{d}", args
+            known = self.memory.find(step.target.color, step.target.shape, self.pose)
+            if known:
+                b, d = known[0].relative(self.pose)
+                return f"go to the {step.target.label()}: remembered {d:.1f} m away at {math.degrees(b):.0f} degrees", args
+            return f"go to the {step.target.label()}", args
+        if step.skill == "move":
+            return f"move {step.direction} {step.distance_m:g} m", args
+        if step.skill == "turn":
+            return f"turn {step.direction} {step.angle_deg:g} degrees", args
+        return step.skill, args
+
+    def status(self, st: ifc.StatusPayload, now: float) -> List[Action]:
+        if not self.goal_id or st.goal_id != self.goal_id:
+            return []
+        if st.state == "succeeded":
+            return self._advance(now, "policy", 1.0)
+        if st.state == "failed":
+            step = self.plan[self.index] if 0 <= self.index < len(self.plan) else None
+            if step is not None and step.skill == "go_to" and self.replans < self.cfg.replan_attempts:
+                self.replans += 1
+                self.plan = self.plan[: self.index] + [ifc.FindStep(target=step.target), step] + self.plan[self.index + 1 :]
+                self.index -= 1
+                acts = [self._decision(f"{step.skill} failed ({st.reason}): re-planning with a search first", "policy", 1.0)]
+                return acts + self._advance(now, "rule", 1.0)
+            acts = [self._decision(f"step failed ({st.reason}): plan abandoned", "policy", 1.0, skill=st.skill)]
+            acts.append(Action("say", f"I could not complete that: {st.reason or 'the step failed'}."))
+            self.plan, self.index, self.goal_id, self.current_goal = [], -1, "", None
+            return acts
+        return []
+
+    def tick(self, now: float) -> List[Action]:
+        """Periodic check: a step without a result for step_timeout fails."""
+        if self.goal_id and self.plan and now - self.goal_t > self.cfg.step_timeout:
+            st = ifc.StatusPayload(goal_id=self.goal_id, state="failed", reason=f"no result within {self.cfg.step_timeout:g} s")
+            self.replans = self.cfg.replan_attempts  # do not retry a silent policy
+            return self.status(st, now)
+        return []

@@ -1,0 +1,98 @@
+"""Fusion: detections, odometry, laser and the goal into the policy's observation.
+
+The observation is built by :func:`autogpt_ros.observation.build_observation`,
+the function the Gymnasium environment trains with.  Inputs older than
+``max_age`` are marked stale (the ``stale`` element) and never silently
+reused: old detections are not treated as sightings, and an old scan reads
+as unknown.  Pure Python.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import numpy as np
+
+from autogpt_ros import interfaces as ifc
+from autogpt_ros.memory import ObjectMemory, Sighting
+from autogpt_ros.observation import N_SECTORS, TargetTracker, build_observation, scan_sectors
+
+
+@dataclass
+class Scan:
+    ranges: np.ndarray
+    angle_min: float
+    angle_increment: float
+    range_max: float
+
+
+class Fusion:
+    def __init__(self, max_age: float = 0.5, camera_offset: float = 0.13, max_velocity: Tuple[float, float] = (0.4, 1.5)):
+        self.max_age = max_age
+        self.max_velocity = max_velocity
+        self.memory = ObjectMemory(camera_offset=camera_offset)
+        self.tracker = TargetTracker(self.memory)
+        self.goal: Optional[ifc.GoalPayload] = None
+        self.pose: Optional[Tuple[float, float, float]] = None
+        self.twist = (0.0, 0.0)
+        self.t_odom = -math.inf
+        self.scan: Optional[Scan] = None
+        self.t_scan = -math.inf
+        self.objects: Optional[ifc.ObjectsPayload] = None
+        self.t_objects = -math.inf
+        self._objects_used = True
+        self._visible = False
+        self.argument = 0.0
+
+    def set_goal(self, goal: ifc.GoalPayload) -> None:
+        self.goal = goal
+        step = goal.step
+        if step.skill in ("go_to", "find"):
+            self.tracker.set_target(step.target.color, step.target.shape)
+        else:
+            self.tracker.set_target(None, None)
+
+    def odometry(self, pose: Tuple[float, float, float], twist: Tuple[float, float], t: float) -> bool:
+        if not all(math.isfinite(x) for x in (*pose, *twist)):
+            return False
+        self.pose, self.twist, self.t_odom = pose, twist, t
+        return True
+
+    def laser(self, scan: Scan, t: float) -> None:
+        self.scan, self.t_scan = scan, t
+
+    def detections(self, payload: ifc.ObjectsPayload, t: float) -> None:
+        self.objects, self.t_objects, self._objects_used = payload, t, False
+
+    def stale_inputs(self, now: float) -> list:
+        out = []
+        if now - self.t_odom > self.max_age:
+            out.append("odom")
+        if now - self.t_scan > self.max_age:
+            out.append("scan")
+        if now - self.t_objects > self.max_age:
+            out.append("objects")
+        return out
+
+    def observation(self, now: float) -> Tuple[np.ndarray, list]:
+        """(observation, names of stale inputs)."""
+        stale = self.stale_inputs(now)
+        pose = self.pose or (0.0, 0.0, 0.0)
+        fresh_objects = "objects" not in stale and not self._objects_used and self.objects is not None
+        sightings = []
+        if fresh_objects:
+            sightings = [Sighting(o.color, o.shape, o.bearing_rad, o.distance_m, o.confidence) for o in self.objects.objects if o.distance_m is not None]
+            self._objects_used = True
+        track = self.tracker.update(sightings, pose, now, fresh=fresh_objects)
+        if fresh_objects:
+            self._visible = track.visible
+        # between camera frames the last frame's verdict holds while it is not stale
+        track.visible = bool(self._visible) and "objects" not in stale and track.known
+        if self.scan is not None and "scan" not in stale:
+            sectors = scan_sectors(self.scan.ranges, self.scan.angle_min, self.scan.angle_increment, self.scan.range_max)
+        else:
+            sectors = np.zeros(N_SECTORS, np.float32)  # unknown reads as blocked
+        skill = self.goal.step.skill if self.goal is not None else None
+        obs = build_observation(track, sectors, self.twist, self.max_velocity, skill, self.argument, stale=bool(stale))
+        return obs, stale

@@ -1,0 +1,110 @@
+"""Turning word tags and step skills into the goal format, with defaults and limits."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from autogpt_ros import interfaces as ifc
+from autogpt_ros import vocabulary as V
+from autogpt_ros.language.numbers import DEGREES, METRES, word_to_number
+
+_WORD = re.compile(r"\d+(?:\.\d+)?|[a-zA-Z]+(?:'[a-zA-Z]+)?|°|[^\w\s]")
+
+SHAPE_OF = {w: s for s, syn in V.SHAPE_SYNONYMS.items() for w in syn}
+SHAPE_OF.update({"cubes": "box", "boxes": "box", "blocks": "box", "crates": "box", "balls": "ball", "spheres": "ball", "cylinders": "cylinder", "cans": "cylinder", "barrels": "cylinder", "pillars": "cylinder"})
+
+
+def split_words(text: str) -> List[str]:
+    """Words as the model sees them: "1.5m," -> ["1.5", "m", ","]."""
+    return _WORD.findall(text)
+
+
+@dataclass
+class Limits:
+    max_move_m: float = 3.0
+    max_turn_deg: float = 360.0
+
+
+@dataclass
+class Decoded:
+    plan: ifc.Plan
+    notes: List[str] = field(default_factory=list)  # defaults filled, clamps, dropped steps
+
+
+def _spans(tags: Sequence[str]) -> List[Tuple[int, int]]:
+    starts = [i for i, t in enumerate(tags) if t == "B-STEP"]
+    return [(s, starts[k + 1] if k + 1 < len(starts) else len(tags)) for k, s in enumerate(starts)]
+
+
+def step_spans(tags: Sequence[str]) -> List[Tuple[int, int]]:
+    return _spans(tags)
+
+
+def _slot_words(words, tags, lo, hi, name):
+    out, cur = [], None
+    for i in range(lo, hi):
+        t = tags[i]
+        if t == f"B-{name}":
+            cur = [words[i]]
+            out.append(cur)
+        elif t == f"I-{name}" and cur is not None:
+            cur.append(words[i])
+        else:
+            cur = None
+    return out
+
+
+def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], limits: Limits) -> Decoded:
+    """Words with their tags, and one skill per B-STEP span, to a validated Plan."""
+    lw = [w.lower() for w in words]
+    steps, notes = [], []
+    for (lo, hi), skill in zip(_spans(tags), skills):
+        colors = [c[0].lower() for c in _slot_words(lw, tags, lo, hi, "COLOR") if c[0].lower() in V.COLORS]
+        shapes = [SHAPE_OF[s[0]] for s in _slot_words(lw, tags, lo, hi, "SHAPE") if s[0] in SHAPE_OF]
+        dirs = [d[0] for d in _slot_words(lw, tags, lo, hi, "DIR")]
+        nums = [word_to_number(n) for n in _slot_words(lw, tags, lo, hi, "NUM")]
+        nums = [n for n in nums if n is not None]
+        units = [u[0] for u in _slot_words(lw, tags, lo, hi, "UNIT")]
+        verb = " ".join(lw[lo:hi])
+        if skill in ("go_to", "find"):
+            target = {"color": colors[0] if colors else None, "shape": shapes[0] if shapes else None}
+            steps.append({"skill": skill, "target": target})
+        elif skill == "move":
+            direction = "forward"
+            if any(d in V.BACKWARD_WORDS for d in dirs) or re.match(r"^(back up|reverse)", verb):
+                direction = "backward"
+            unit = next((METRES[u] for u in units if u in METRES), None)
+            if nums:
+                dist = nums[0] * (unit if unit is not None else 1.0)
+            elif unit is not None:
+                dist = unit  # "a meter", "a centimetre"
+            else:
+                dist = 1.0
+                notes.append("move: no distance said, 1.0 m")
+            if dist > limits.max_move_m:
+                notes.append(f"move: {dist:g} m clamped to max_move_m {limits.max_move_m:g}")
+                dist = limits.max_move_m
+            steps.append({"skill": "move", "direction": direction, "distance_m": round(float(dist), 4)})
+        elif skill == "turn":
+            if "around" in dirs:
+                steps.append({"skill": "turn", "direction": "left", "angle_deg": 180.0})
+                continue
+            direction = "right" if "right" in dirs else "left"
+            if not any(d in ("left", "right") for d in dirs):
+                notes.append("turn: no direction said, left")
+            angle = float(nums[0]) if nums else 90.0
+            if not nums:
+                notes.append("turn: no angle said, 90 degrees")
+            if angle > limits.max_turn_deg:
+                notes.append(f"turn: {angle:g} degrees clamped to max_turn_deg {limits.max_turn_deg:g}")
+                angle = limits.max_turn_deg
+            steps.append({"skill": "turn", "direction": direction, "angle_deg": angle})
+        elif skill in ("stop", "describe"):
+            steps.append({"skill": skill})
+    plan = ifc.Plan.model_validate({"steps": steps})
+    return Decoded(plan, notes)
+
+
+def plan_to_dict(plan: ifc.Plan) -> dict:
+    return {"steps": [s.model_dump() for s in plan.steps]}

@@ -1,0 +1,157 @@
+"""Instruction text to plan: the fine-tuned model, with rules around it.
+
+``Parser.parse(text)`` returns the plan (the exact goal format), a confidence,
+the source (model or rule), notes (defaults, clamps) and timings.  Rules come
+first and are deliberately few: obvious injection attempts and over-long text
+are refused, and a bare stop word is a stop without waiting for the model.
+Whatever the text, the output is validated against the schema and the limits:
+only the six skills exist.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import numpy as np
+import torch
+
+from autogpt_ros import interfaces as ifc
+from autogpt_ros import vocabulary as V
+from autogpt_ros.language import model as LM
+from autogpt_ros.language.data import SKILL_LABELS, TAGS
+from autogpt_ros.language.decode import Limits, decode, split_words, step_spans
+
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instruction|rule|limit|safety|prompt|previous|above)s?\b"
+    r"|\b(system prompt|developer mode|jailbreak|sudo|admin override|no speed limit|unrestricted)\b"
+    r"|^\s*(system|assistant)\s*:",
+    re.IGNORECASE,
+)
+STOP_ONLY = re.compile(r"^\W*(?:(?:please|robot|hey|now|okay)\W+)*(stop|halt|freeze)\b(?:\W+\w+){0,3}\W*$", re.IGNORECASE)
+MAX_CHARS = 300
+
+
+@dataclass
+class ParseResult:
+    text: str
+    plan: ifc.Plan
+    confidence: float
+    source: str  # "model" | "rule"
+    reason: str = ""
+    notes: List[str] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+    def goal_json(self) -> dict:
+        return {"steps": [s.model_dump() for s in self.plan.steps]}
+
+
+def default_weights() -> str:
+    import os
+
+    return os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "data", "language.pt"))
+
+
+class ModelParser:
+    """The fine-tuned joint model (embedded default backend)."""
+
+    name = "model"
+
+    def __init__(self, weights: Optional[str] = None, quantize: bool = True, threads: Optional[int] = None):
+        t = time.perf_counter()
+        self.weights = weights or default_weights()
+        self.tok, self.model, self.meta = LM.load(self.weights, quantize=quantize, threads=threads)
+        self.load_s = time.perf_counter() - t
+
+    @torch.inference_mode()
+    def predict(self, words: List[str]):
+        """(tags per word, tag probability per word, skills per step, skill probs, actionable prob)."""
+        enc, word_ids = LM.encode_words(self.tok, [words])
+        first = LM.first_subtoken_index(word_ids[0], len(words))
+        h = self.model.encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+        tok_logits, sent_logits = self.model.token_head(h), self.model.sentence_head(h[:, 0])
+        tp = torch.softmax(tok_logits[0], -1)
+        tags, tprob = [], []
+        for i, t in enumerate(first):
+            if t < 0:
+                tags.append("O")
+                tprob.append(1.0)
+            else:
+                k = int(tp[t].argmax())
+                tags.append(TAGS[k])
+                tprob.append(float(tp[t, k]))
+        # I-STEP without B-STEP becomes B-STEP
+        for i, t in enumerate(tags):
+            if t == "I-STEP" and (i == 0 or tags[i - 1] not in ("B-STEP", "I-STEP")):
+                tags[i] = "B-STEP"
+        spans = step_spans(tags)
+        skills, sprob = [], []
+        if spans:
+            T = enc["input_ids"].shape[1]
+            masks = torch.zeros(1, len(spans), T)
+            for s, (lo, hi) in enumerate(spans):
+                for t, w in enumerate(word_ids[0]):
+                    if w is not None and lo <= w < hi:
+                        masks[0, s, t] = 1.0
+            pooled = torch.einsum("bst,bth->bsh", masks, h) / masks.sum(-1, keepdim=True).clamp(min=1)
+            sp = torch.softmax(self.model.step_head(pooled)[0], -1)
+            for s in range(len(spans)):
+                k = int(sp[s].argmax())
+                skills.append(SKILL_LABELS[k])
+                sprob.append(float(sp[s, k]))
+        actionable = float(torch.softmax(sent_logits[0], -1)[1])
+        return tags, tprob, skills, sprob, actionable
+
+
+class Parser:
+    """Rules + a backend ("model" or "causal_lm") + schema and limits."""
+
+    def __init__(self, backend: str = "model", weights: Optional[str] = None, limits: Optional[Limits] = None, quantize: bool = True, causal_model: str = "", threads: Optional[int] = None):
+        self.limits = limits or Limits()
+        self.backend_name = backend
+        if backend == "model":
+            self.backend = ModelParser(weights, quantize=quantize, threads=threads)
+        elif backend == "causal_lm":
+            from autogpt_ros.language.causal import CausalLMParser
+
+            self.backend = CausalLMParser(causal_model or None, limits=self.limits)
+        else:
+            raise ValueError(f"unknown language backend {backend!r} (model, causal_lm)")
+
+    @property
+    def load_s(self) -> float:
+        return getattr(self.backend, "load_s", 0.0)
+
+    def parse(self, text: str, scene: str = "") -> ParseResult:
+        t0 = time.perf_counter()
+        raw = text if isinstance(text, str) else ""
+        clean = raw.strip()
+        timings = {}
+        if not clean:
+            return ParseResult(raw, ifc.Plan(), 1.0, "rule", "empty instruction", timings={"parse_ms": 0.0})
+        if len(clean) > MAX_CHARS:
+            return ParseResult(raw, ifc.Plan(), 1.0, "rule", f"instruction longer than {MAX_CHARS} characters refused", timings={"parse_ms": 0.0})
+        if STOP_ONLY.match(clean):
+            return ParseResult(raw, ifc.Plan(steps=[ifc.StopStep()]), 1.0, "rule", "stop word", timings={"parse_ms": (time.perf_counter() - t0) * 1000})
+        if INJECTION.search(clean):
+            return ParseResult(raw, ifc.Plan(), 1.0, "rule", "looks like an attempt to change the robot's instructions or limits: refused", timings={"parse_ms": (time.perf_counter() - t0) * 1000})
+        if self.backend_name == "causal_lm":
+            res = self.backend.parse(clean, scene)
+            res.timings["parse_ms"] = (time.perf_counter() - t0) * 1000
+            return res
+        words = split_words(clean)
+        if not words:
+            return ParseResult(raw, ifc.Plan(), 1.0, "rule", "no words", timings={"parse_ms": 0.0})
+        tags, tprob, skills, sprob, actionable = self.backend.predict(words)
+        if actionable < 0.5 or not skills:
+            reason = "nothing actionable (chit-chat, a question, or an instruction the robot cannot follow)"
+            return ParseResult(raw, ifc.Plan(), float(1 - actionable), "model", reason, timings={"parse_ms": (time.perf_counter() - t0) * 1000})
+        dec = decode(words, tags, skills, self.limits)
+        slot_p = [p for p, t in zip(tprob, tags) if t != "O"] or [1.0]
+        conf = float(min(actionable, min(sprob) if sprob else 1.0, float(np.mean(slot_p))))
+        for s in dec.plan.steps:
+            if s.skill in ("go_to", "find") and s.target.color is None and s.target.shape is None:
+                conf = min(conf, 0.3)
+                dec.notes.append(f"{s.skill}: no colour or shape understood")
+        return ParseResult(raw, dec.plan, conf, "model", "parsed", dec.notes, {"parse_ms": (time.perf_counter() - t0) * 1000})

@@ -1,0 +1,97 @@
+"""fusion_node: detections, goal, odometry and laser in; the policy's observation out.
+
+Subscribes ``/perception/objects``, ``/agent/goal``, ``/odom`` and ``/scan``;
+publishes ``/agent/state`` (Float32MultiArray) at ``rate`` Hz.  The array's
+layout has one dimension whose label lists every element's name
+(``autogpt_ros.observation.LAYOUT``), and ``data_offset`` 0.  The logic is
+:class:`autogpt_ros.control.fusion.Fusion`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from std_msgs.msg import Float32MultiArray, MultiArrayDimension, String
+
+from autogpt_ros import interfaces as ifc
+from autogpt_ros.control.fusion import Fusion, Scan
+from autogpt_ros.control.safety import SafetyLimits
+from autogpt_ros.nodes.base import AgentNode, main_for
+from autogpt_ros.observation import LAYOUT
+from autogpt_ros.params import Param
+
+LAYOUT_LABEL = "observation:" + ",".join(LAYOUT)
+
+
+def state_message(obs: np.ndarray) -> Float32MultiArray:
+    msg = Float32MultiArray()
+    msg.layout.dim = [MultiArrayDimension(label=LAYOUT_LABEL, size=len(obs), stride=len(obs))]
+    msg.layout.data_offset = 0
+    msg.data = [float(x) for x in obs]
+    return msg
+
+
+def parse_state(msg: Float32MultiArray) -> np.ndarray:
+    """The observation from an /agent/state message, checking its layout."""
+    if not msg.layout.dim or msg.layout.dim[0].label != LAYOUT_LABEL:
+        raise ValueError("/agent/state layout does not match this build's observation layout")
+    obs = np.asarray(msg.data, dtype=np.float32)
+    if obs.shape != (len(LAYOUT),):
+        raise ValueError(f"/agent/state has {obs.size} elements, expected {len(LAYOUT)}")
+    return obs
+
+
+class FusionNode(AgentNode):
+    NAME = "fusion_node"
+    PARAMS = (
+        Param("rate", 20.0, "Control rate in Hz: /agent/state is published this often.", range=(1.0, 100.0)),
+        Param("max_age", 0.5, "Inputs older than this (seconds) are marked stale.", range=(0.05, 10.0)),
+        Param("camera_offset", 0.13, "Camera ahead of the base origin (metres), for positions in the odometry frame.", range=(-1.0, 1.0)),
+        Param("max_linear", SafetyLimits.max_linear, "Velocity normalisation (m/s), as in training.", range=(0.01, 5.0)),
+        Param("max_angular", SafetyLimits.max_angular, "Angular velocity normalisation (rad/s), as in training.", range=(0.01, 10.0)),
+    )
+
+    def configure(self) -> None:
+        self.fusion = Fusion(float(self.param("max_age")), float(self.param("camera_offset")), (float(self.param("max_linear")), float(self.param("max_angular"))))
+        self.pub_state = self.publisher(ifc.STATE)
+        self.subscription(ifc.OBJECTS, self.on_objects)
+        self.subscription(ifc.GOAL, self.on_goal)
+        self.subscription(ifc.ODOM, self.on_odom)
+        self.subscription(ifc.SCAN, self.on_scan)
+        self.timer(1.0 / float(self.param("rate")), self.on_tick)
+
+    def on_objects(self, msg: String) -> None:
+        try:
+            self.fusion.detections(ifc.decode(ifc.ObjectsPayload, msg.data), self.now_s())
+        except ifc.PayloadError as e:
+            self.reject("perception/objects", str(e))
+
+    def on_goal(self, msg: String) -> None:
+        try:
+            self.fusion.set_goal(ifc.decode(ifc.GoalPayload, msg.data))
+        except ifc.PayloadError as e:
+            self.reject("agent/goal", str(e))
+
+    def on_odom(self, msg) -> None:
+        p, q, t = msg.pose.pose.position, msg.pose.pose.orientation, msg.twist.twist
+        yaw = math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z))
+        if not self.fusion.odometry((p.x, p.y, yaw), (t.linear.x, t.angular.z), self.now_s()):
+            self.reject("odom", "non-finite odometry ignored (state goes stale)")
+
+    def on_scan(self, msg) -> None:
+        if not (math.isfinite(msg.angle_min) and math.isfinite(msg.angle_increment) and msg.range_max > 0):
+            self.reject("scan", "invalid angles or range_max")
+            return
+        self.fusion.laser(Scan(np.asarray(msg.ranges, np.float32), msg.angle_min, msg.angle_increment, msg.range_max), self.now_s())
+
+    def on_tick(self) -> None:
+        obs, stale = self.fusion.observation(self.now_s())
+        if stale:
+            self.get_logger().warning(f"stale inputs: {', '.join(stale)}", throttle_duration_sec=5.0)
+        self.pub_state.publish(state_message(obs))
+
+
+main = main_for(FusionNode)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""microphone_node: offline speech commands from a microphone, an audio topic or WAV files.
+
+``source``: ``device`` (a microphone through sounddevice/PortAudio; raw audio
+is republished on ``/audio/pcm``; the device is reopened if it disappears),
+``topic`` (``/audio/pcm`` Int16MultiArray chunks, ``topic_rate`` Hz mono) or
+``file`` (``files``: WAV files played at real time, one after another).
+Publishes ``/speech/transcript`` (lower-case, one message per utterance) and
+``true`` on ``/agent/estop`` as soon as "stop", "halt" or "freeze" is heard.
+Each utterance's timings are logged: speech start, speech end, published.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import List, Optional
+
+import numpy as np
+from std_msgs.msg import Bool, Int16MultiArray, MultiArrayDimension, String
+
+from autogpt_ros import interfaces as ifc
+from autogpt_ros.nodes.base import AgentNode, main_for
+from autogpt_ros.params import Param
+from autogpt_ros.speech.audio import RATE, AudioError, int16_from_any, load_16k, to_mono16k
+from autogpt_ros.speech.pipeline import SpeechPipeline
+from autogpt_ros.speech.recognizer import RecognizerError, StopSpotter, make_recognizer
+from autogpt_ros.speech.vad import EnergyVAD
+
+CHUNK = 480  # 30 ms at 16 kHz
+
+
+class MicrophoneNode(AgentNode):
+    NAME = "microphone_node"
+    PARAMS = (
+        Param("source", "device", "Audio source: `device` (microphone), `topic` (/audio/pcm) or `file` (WAV files).", choices=("device", "topic", "file")),
+        Param("backend", "pocketsphinx", "Recogniser: `pocketsphinx` (embedded, command grammar) or `whisper` (faster-whisper, open vocabulary).", choices=("pocketsphinx", "whisper")),
+        Param("whisper_model", "tiny.en", "whisper backend: local CTranslate2 model directory or model name."),
+        Param("files", [""], "file source: WAV files to play, in order.", type="string_array"),
+        Param("file_gap", 1.0, "file source: seconds of silence between files.", range=(0.0, 60.0)),
+        Param("device", "", "device source: input device name or index (empty: the default input)."),
+        Param("device_rate", 16000, "device source: capture sample rate (resampled to 16 kHz).", range=(8000, 192000)),
+        Param("topic_rate", 16000, "topic source: sample rate of /audio/pcm chunks.", range=(8000, 192000)),
+        Param("stop_words", True, "Publish /agent/estop at once when a stop word is heard."),
+        Param("max_utterance", 8.0, "Longest utterance in seconds (longer speech is cut).", range=(1.0, 60.0)),
+        Param("hangover", 0.25, "Silence (seconds) that ends an utterance.", range=(0.05, 2.0)),
+    )
+
+    def configure(self) -> None:
+        try:
+            kw = {"model": self.param("whisper_model")} if self.param("backend") == "whisper" else {}
+            self.recognizer = make_recognizer(self.param("backend"), **kw)
+        except RecognizerError as e:
+            raise RuntimeError(str(e)) from None
+        spotter = StopSpotter() if self.param("stop_words") else None
+        self.pipeline = SpeechPipeline(self.recognizer, EnergyVAD(hangover=float(self.param("hangover")), max_utterance=float(self.param("max_utterance"))), spotter)
+        self.pub_transcript = self.publisher(ifc.TRANSCRIPT)
+        self.pub_estop = self.publisher(ifc.ESTOP)
+        self.pub_pcm = self.publisher(ifc.AUDIO_PCM) if self.param("source") == "device" else None
+        self.audio: "queue.Queue[Optional[np.ndarray]]" = queue.Queue(maxsize=2000)
+        self.stream_origin: Optional[float] = None  # wall time of stream t=0
+        if self.param("source") == "topic":
+            self.subscription(ifc.AUDIO_PCM, self.on_pcm)
+        self._threads: List[threading.Thread] = []
+
+    def activate(self) -> None:
+        self._threads = [threading.Thread(target=self._work, name="speech", daemon=True)]
+        src = self.param("source")
+        if src == "file":
+            self._threads.append(threading.Thread(target=self._play_files, name="files", daemon=True))
+        elif src == "device":
+            self._threads.append(threading.Thread(target=self._capture, name="microphone", daemon=True))
+        for t in self._threads:
+            t.start()
+
+    def deactivate(self) -> None:
+        self.audio.put(None)
+        for t in self._threads:
+            t.join(2.0)
+
+    # ---- sources ----------------------------------------------------------------
+    def _push(self, pcm: np.ndarray) -> None:
+        if self.stream_origin is None:
+            self.stream_origin = time.monotonic() - self.pipeline.stream_time
+        try:
+            self.audio.put_nowait(pcm)
+        except queue.Full:
+            self.reject("audio", "recogniser is behind: audio chunk dropped")
+
+    def on_pcm(self, msg: Int16MultiArray) -> None:
+        data = np.asarray(msg.data, dtype=np.int64)
+        if data.size == 0:
+            return
+        pcm = int16_from_any(data)
+        rate = int(self.param("topic_rate"))
+        if rate != RATE:
+            pcm = to_mono16k(pcm.astype(np.float32) / 32768.0, rate)
+        self._push(pcm)
+
+    def _play_files(self) -> None:
+        files = [f for f in self.param("files") if f]
+        if not files:
+            self.get_logger().warning("file source without files: nothing to play")
+        for path in files:
+            try:
+                pcm = load_16k(path)
+            except AudioError as e:
+                self.errors["file"] += 1
+                self.get_logger().error(f"cannot play {path}: {e}")
+                continue
+            self.get_logger().info(f"playing {path} ({len(pcm) / RATE:.1f} s)")
+            gap = np.zeros(int(float(self.param("file_gap")) * RATE), np.int16)
+            self._play(np.concatenate([pcm, gap]))
+            if not self.active:
+                return
+        self._play(np.zeros(RATE, np.int16))  # let the last utterance end
+
+    def _play(self, pcm: np.ndarray) -> None:
+        t0 = time.monotonic()
+        for i in range(0, len(pcm), CHUNK):
+            if not self.active:
+                return
+            self._push(pcm[i : i + CHUNK])
+            delay = t0 + (i + CHUNK) / RATE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+    def _capture(self) -> None:
+        dev = self.param("device") or None
+        if isinstance(dev, str) and dev.isdigit():
+            dev = int(dev)
+        rate = int(self.param("device_rate"))
+        while self.active:
+            try:
+                import sounddevice as sd
+
+                def cb(indata, frames, t, status):
+                    mono = indata[:, 0].copy() if indata.ndim == 2 else indata.copy()
+                    pcm = mono if rate == RATE else to_mono16k(mono.astype(np.float32) / 32768.0, rate)
+                    self._push(pcm)
+                    if self.pub_pcm is not None:
+                        m = Int16MultiArray()
+                        m.layout.dim = [MultiArrayDimension(label="samples", size=len(pcm), stride=len(pcm))]
+                        m.data = pcm.tolist()
+                        self.pub_pcm.publish(m)
+
+                with sd.InputStream(device=dev, channels=1, samplerate=rate, dtype="int16", blocksize=int(rate * 0.03), callback=cb):
+                    self.get_logger().info(f"listening on input device {dev or 'default'} at {rate} Hz")
+                    while self.active:
+                        time.sleep(0.2)
+            except Exception as e:  # no PortAudio, no device, device unplugged
+                self.errors["device"] += 1
+                self.get_logger().warning(f"microphone unavailable ({type(e).__name__}: {e}); retrying in 2 s", throttle_duration_sec=10.0)
+                time.sleep(2.0)
+
+    # ---- recognition -----------------------------------------------------------------
+    def _work(self) -> None:
+        while self.active:
+            try:
+                chunk = self.audio.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if chunk is None:
+                return
+            try:
+                for ev in self.pipeline.feed(chunk):
+                    self.handle(ev)
+            except Exception as e:
+                self.errors["speech"] += 1
+                self.get_logger().error(f"speech processing failed: {type(e).__name__}: {e}", throttle_duration_sec=2.0)
+
+    def wall(self, stream_t: float) -> float:
+        return (self.stream_origin or time.monotonic()) + stream_t
+
+    def handle(self, ev) -> None:
+        if ev.kind == "stop":
+            if self.param("stop_words"):
+                self.pub_estop.publish(Bool(data=True))
+            self.pub_transcript.publish(String(data=ev.text))
+            lag = (time.monotonic() - self.wall(ev.speech_end)) * 1000
+            self.get_logger().info(f"STOP heard: e-stop raised; speech start {ev.speech_start:.2f} s, heard at {ev.speech_end:.2f} s, published {lag:.0f} ms after")
+        elif ev.kind == "transcript":
+            self.pub_transcript.publish(String(data=ev.text))
+            lag = (time.monotonic() - self.wall(ev.speech_end)) * 1000
+            cut = " (cut at max_utterance)" if ev.truncated else ""
+            self.get_logger().info(f"transcript {ev.text!r}: speech start {ev.speech_start:.2f} s, end {ev.speech_end:.2f} s, published {lag:.0f} ms after the end (decode {ev.decode_ms:.0f} ms){cut}")
+        elif ev.kind == "rejected":
+            self.get_logger().info(f"utterance {ev.speech_start:.2f}-{ev.speech_end:.2f} s ignored: {ev.detail}")
+
+
+main = main_for(MicrophoneNode)
+
+if __name__ == "__main__":
+    main()

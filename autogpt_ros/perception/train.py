@@ -1,0 +1,247 @@
+"""autogpt-ros train-vision: render labelled frames, train both stages, report, save.
+
+1. Render ``frames`` labelled frames from random worlds (training and a
+   held-out split from other worlds).
+2. Train ColorSegNet on per-pixel colour labels (AdamW, early stopping on the
+   validation mean IoU of the object colours).
+3. Collect proposals from the trained segmenter: those that match a true
+   object are labelled with its shape, the rest "none"; train ShapeNet.
+4. Evaluate the whole pipeline on the held-out frames: per-label
+   precision/recall/F1 (the seed's classification_report), recall/precision at
+   IoU 0.5, a confusion-matrix PNG, and write the checkpoint.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import List, Optional
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from autogpt_ros.perception import model as M
+from autogpt_ros.perception.dataset import Frame, color_labels, render_dataset
+from autogpt_ros.perception.detector import Detector, box_features, crop_input
+from autogpt_ros.perception.evaluate import evaluate, iou
+from autogpt_ros.perception.geometry import Intrinsics
+from autogpt_ros.sim.robot import load_robot
+
+
+def seg_arrays(frames: List[Frame]):
+    X = np.stack([cv2.resize(f.rgb, M.SEG_SIZE, interpolation=cv2.INTER_AREA) for f in frames])
+    Y = np.stack([cv2.resize(color_labels(f), M.SEG_SIZE, interpolation=cv2.INTER_NEAREST) for f in frames])
+    return X, Y
+
+
+def augment(x: torch.Tensor, y: torch.Tensor, g: torch.Generator):
+    n = x.shape[0]
+    gain = 0.75 + 0.5 * torch.rand(n, 1, 1, 1, generator=g)
+    bias = 0.08 * (torch.rand(n, 1, 1, 1, generator=g) - 0.5)
+    tint = 1 + 0.06 * (torch.rand(n, 3, 1, 1, generator=g) - 0.5)
+    x = (x * gain * tint + bias).clamp(0, 1)
+    x = x + 0.015 * torch.randn(x.shape, generator=g)
+    flip = torch.rand(n, generator=g) < 0.5
+    x[flip] = x[flip].flip(-1)
+    y[flip] = y[flip].flip(-1)
+    return x, y
+
+
+def mean_iou(pred: torch.Tensor, y: torch.Tensor, n: int) -> float:
+    ious = []
+    for c in range(1, n):
+        p, t = pred == c, y == c
+        u = (p | t).sum().item()
+        if u:
+            ious.append((p & t).sum().item() / u)
+    return float(np.mean(ious)) if ious else 0.0
+
+
+def train_segmenter(train: List[Frame], val: List[Frame], epochs: int, seed: int, log) -> M.ColorSegNet:
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    Xtr, Ytr = seg_arrays(train)
+    Xva, Yva = seg_arrays(val)
+    xt = torch.from_numpy(Xtr).permute(0, 3, 1, 2).float() / 255
+    yt = torch.from_numpy(Ytr).long()
+    xv = torch.from_numpy(Xva).permute(0, 3, 1, 2).float() / 255
+    yv = torch.from_numpy(Yva).long()
+    freq = torch.bincount(yt.flatten(), minlength=len(M.COLOR_CLASSES)).float() + 1
+    weight = (freq.sum() / freq).sqrt()
+    weight = weight / weight.mean()
+    net = M.ColorSegNet()
+    opt = torch.optim.AdamW(net.parameters(), lr=4e-3, weight_decay=1e-4)
+    steps = epochs * ((len(xt) + 31) // 32)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=steps)
+    lossf = nn.CrossEntropyLoss(weight=weight)
+    best, best_state, patience = -1.0, None, 0
+    for ep in range(epochs):
+        net.train()
+        perm = torch.randperm(len(xt), generator=g)
+        total = 0.0
+        for i in tqdm(range(0, len(xt), 32), desc=f"segmenter epoch {ep + 1}/{epochs}", leave=False):
+            idx = perm[i : i + 32]
+            xb, yb = augment(xt[idx].clone(), yt[idx].clone(), g)
+            loss = lossf(net(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+        net.eval()
+        with torch.inference_mode():
+            pred = torch.cat([net(xv[i : i + 64]).argmax(1) for i in range(0, len(xv), 64)])
+        miou = mean_iou(pred, yv, len(M.COLOR_CLASSES))
+        log(f"segmenter epoch {ep + 1}: loss {total / len(xt):.4f}  val object mIoU {miou:.4f}")
+        if miou > best + 1e-4:
+            best, best_state, patience = miou, {k: v.clone() for k, v in net.state_dict().items()}, 0
+        else:
+            patience += 1
+            if patience >= 4:
+                log("early stopping")
+                break
+    net.load_state_dict(best_state)
+    net.eval()
+    return net
+
+
+def shape_samples(det: Detector, frames: List[Frame]):
+    """Crops of the segmenter's proposals, labelled by the true object they cover (or none)."""
+    crops, extra, labels = [], [], []
+    for f in tqdm(frames, desc="collecting proposals", leave=False):
+        H, W = f.rgb.shape[:2]
+        cls, prob = det.segment(f.rgb)
+        for c, m, bbox, p, fill in det.proposals(cls, prob, W, H):
+            mf = cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST)
+            best, label = 0.0, M.SHAPE_CLASSES.index("none")
+            for o in f.objects:
+                v = iou(bbox, o.bbox)
+                if v > best and v >= 0.3 and M.COLOR_CLASSES[c] == o.color:
+                    best, label = v, M.SHAPE_CLASSES.index(o.shape)
+            crops.append(crop_input(f.rgb, mf, bbox))
+            extra.append(box_features(bbox, fill, W, H))
+            labels.append(label)
+        # the true masks too, so every object is seen whole at least once
+        for o in f.objects:
+            if o.pixels < 40:
+                continue
+            mf = (f.objmap == o.index).astype(np.uint8)
+            x, y, w, h = o.bbox
+            crops.append(crop_input(f.rgb, mf, o.bbox))
+            extra.append(box_features(o.bbox, o.pixels / float(w * h), W, H))
+            labels.append(M.SHAPE_CLASSES.index(o.shape))
+    return torch.from_numpy(np.stack(crops)), torch.tensor(extra, dtype=torch.float32), torch.tensor(labels)
+
+
+def train_shapes(det: Detector, train: List[Frame], val: List[Frame], epochs: int, seed: int, log) -> M.ShapeNet:
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    ct, et, lt = shape_samples(det, train)
+    cv_, ev, lv = shape_samples(det, val)
+    log(f"shape samples: train {len(lt)} {np.bincount(lt.numpy(), minlength=4).tolist()}, val {len(lv)}")
+    net = M.ShapeNet()
+    opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    steps = epochs * ((len(ct) + 63) // 64)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    freq = torch.bincount(lt, minlength=len(M.SHAPE_CLASSES)).float() + 1
+    lossf = nn.CrossEntropyLoss(weight=(freq.sum() / freq).sqrt())
+    best, best_state, patience = -1.0, None, 0
+    for ep in range(epochs):
+        net.train()
+        perm = torch.randperm(len(ct), generator=g)
+        for i in tqdm(range(0, len(ct), 64), desc=f"shape epoch {ep + 1}/{epochs}", leave=False):
+            idx = perm[i : i + 64]
+            xb = ct[idx].clone()
+            gain = 0.8 + 0.4 * torch.rand(len(idx), 1, 1, 1, generator=g)
+            xb[:, :3] = (xb[:, :3] * gain).clamp(0, 1)
+            flip = torch.rand(len(idx), generator=g) < 0.5
+            xb[flip] = xb[flip].flip(-1)
+            loss = lossf(net(xb, et[idx]), lt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        net.eval()
+        with torch.inference_mode():
+            acc = (net(cv_, ev).argmax(1) == lv).float().mean().item()
+        log(f"shape epoch {ep + 1}: val accuracy {acc:.4f}")
+        if acc > best + 1e-4:
+            best, best_state, patience = acc, {k: v.clone() for k, v in net.state_dict().items()}, 0
+        else:
+            patience += 1
+            if patience >= 5:
+                log("early stopping")
+                break
+    net.load_state_dict(best_state)
+    net.eval()
+    return net
+
+
+class _Staged(Detector):
+    """A Detector over in-memory networks (during training)."""
+
+    def __init__(self, seg, shape=None):
+        self.seg, self.shape_net, self.meta = seg, shape, {}
+        self.min_pixels, self.min_confidence, self.last_timing = 6, 0.5, {}
+        self.weights = "<training>"
+
+
+def report(y_true, y_pred, out_dir: str, log) -> dict:
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    text = classification_report(y_true, y_pred, zero_division=0, digits=3)
+    log("\n" + text)
+    labels = sorted(set(y_true) | set(y_pred), key=lambda s: (s == "none", s))
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6, len(labels) * 0.42), max(5, len(labels) * 0.4)))
+    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if cm[i, j]:
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6, color="w" if norm[i, j] > 0.5 else "k")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("vision: held-out confusion matrix (none = missed / false detection)")
+    fig.tight_layout()
+    png = os.path.join(out_dir, "vision_confusion.png")
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    with open(os.path.join(out_dir, "vision_report.txt"), "w") as f:
+        f.write(text)
+    return {"classification_report": text, "confusion_png": png}
+
+
+def train_vision(out: str, report_dir: str, frames: int = 2400, epochs: int = 25, seed: int = 0, log=print) -> dict:
+    t0 = time.time()
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    os.makedirs(report_dir, exist_ok=True)
+    data = render_dataset(frames, seed)
+    n_val = max(20, len(data) // 5)
+    train, val = data[:-n_val], data[-n_val:]  # the last worlds are held out
+    log(f"rendered {len(data)} frames in {time.time() - t0:.0f} s: {len(train)} train, {len(val)} held out")
+    seg = train_segmenter(train, val, epochs, seed, log)
+    shape = train_shapes(_Staged(seg), train, val, epochs, seed, log)
+    det = _Staged(seg, shape)
+    robot = load_robot()
+    K = Intrinsics(*robot.camera.intrinsics(320, 240), 320, 240)
+    res = evaluate(det, val, K, use_depth=False)
+    rep = report(res.pop("y_true"), res.pop("y_pred"), report_dir, log)
+    meta = {"frames": len(data), "seed": seed, "epochs": epochs, "train_seconds": round(time.time() - t0, 1), "held_out": {k: v for k, v in res.items()}}
+    M.save_checkpoint(out, seg, shape, meta)
+    summary = {**meta, **rep, "weights": out, "weights_bytes": os.path.getsize(out)}
+    with open(os.path.join(report_dir, "vision_report.json"), "w") as f:
+        json.dump({k: v for k, v in summary.items() if k != "classification_report"}, f, indent=2)
+    log(f"held out: recall {res['recall']:.3f} precision {res['precision']:.3f} label accuracy {res['label_accuracy']:.3f}; "
+        f"wrote {out} ({os.path.getsize(out) / 1024:.0f} KiB) in {time.time() - t0:.0f} s")
+    return summary

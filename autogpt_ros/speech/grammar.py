@@ -1,0 +1,63 @@
+"""The speech grammar (JSGF), generated from the command lexicon.
+
+Every list in :mod:`autogpt_ros.vocabulary` that the language node
+understands becomes a rule here, so a colour, shape or skill word added there
+reaches the recogniser without editing a second list.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Set
+
+from autogpt_ros import vocabulary as V
+
+
+def _alt(words: Iterable[str]) -> str:
+    ws = sorted(set(words), key=lambda w: (-len(w), w))
+    return "(" + " | ".join(ws) + ")"
+
+
+def jsgf() -> str:
+    shapes = [w for syn in V.SHAPE_SYNONYMS.values() for w in syn] + list(V.GENERIC_OBJECTS)
+    rules = {
+        "opener": _alt(V.OPENERS) + " [" + _alt(V.POLITE) + "]",
+        "polite": _alt(V.POLITE),
+        "closer": _alt(V.CLOSERS),
+        "join": _alt(V.JOINERS),
+        "det": _alt(V.DETERMINERS),
+        "color": _alt(V.COLORS),
+        "shape": _alt(shapes),
+        "object": "[<det>] (<color> [<shape>] | <shape>)",
+        "digit": _alt(("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")),
+        "teen": _alt(("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")),
+        "tens": _alt(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")),
+        "small": "(<digit> | <teen> | <tens> [<digit>] | zero)",
+        "number": "(<small> [point <digit>] | [one | a] hundred [[and] <small>] | half [a] | a half | a quarter | one and a half | <small> and a half)",
+        "metres": _alt(V.METRE_UNITS),
+        "centimetres": _alt(V.CENTIMETRE_UNITS),
+        "distance": "[<by>] <number> (<metres> | <centimetres>)",
+        "by": _alt(V.BY_WORDS),
+        "angle": "[<by>] <number> " + _alt(V.DEGREE_UNITS),
+        "forward": _alt(V.FORWARD_WORDS),
+        "backward": _alt(V.BACKWARD_WORDS),
+        "go_to": _alt(V.GO_TO_VERBS) + " <object>",
+        "find": _alt(V.FIND_VERBS) + " <object>",
+        "move": "(" + _alt(V.MOVE_VERBS) + " (<forward> | <backward>) [<distance>] | " + _alt(V.BACK_UP) + " [<distance>] | " + _alt(V.MOVE_VERBS) + " <distance> (<forward> | <backward>))",
+        "turn": "(" + _alt(V.TURN_VERBS) + " [to the] (left | right) [<angle>] | " + _alt(V.TURN_VERBS) + " <angle> [to the] (left | right) | " + _alt(V.TURN_AROUND) + ")",
+        "stop": _alt(V.STOP_WORDS),
+        "describe": _alt(V.DESCRIBE_PHRASES),
+        "command": "(<go_to> | <find> | <move> | <turn> | <stop> | <describe>)",
+    }
+    lines = ["#JSGF V1.0;", "", "grammar robot_commands;", ""]
+    lines.append("public <utterance> = [<opener>] <command> (<join> [<polite>] <command>)* [<closer>];")
+    for name, body in rules.items():
+        lines.append(f"<{name}> = {body};")
+    return "\n".join(lines) + "\n"
+
+
+def words() -> Set[str]:
+    """Every word the grammar can produce."""
+    import re
+
+    text = jsgf().split("grammar robot_commands;")[1]
+    text = re.sub(r"<[a-z_]+>", " ", text)
+    return {w for w in re.findall(r"[a-z]+", text) if w not in ("public",)}

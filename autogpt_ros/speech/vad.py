@@ -1,0 +1,152 @@
+"""Voice activity detection for a 16 kHz stream: energy with hysteresis plus voicing.
+
+A frame (30 ms) counts as speech when its energy is well above the running
+noise floor and it is voiced (a pitch peak in its autocorrelation) or very
+loud.  An utterance starts after ``start_frames`` speech frames in a row,
+keeps ``pre_roll`` seconds of audio before that (so the first syllable is not
+cut), ends after ``hangover`` seconds below the lower threshold, and is cut
+at ``max_utterance`` seconds.  Stationary noise raises the floor and never
+starts an utterance; an utterance with too few voiced frames is dropped as
+noise.  Pure numpy.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import numpy as np
+
+RATE = 16000
+FRAME = 480  # 30 ms
+
+
+@dataclass
+class Utterance:
+    audio: np.ndarray  # int16, including pre-roll
+    start_s: float  # stream time of speech start
+    end_s: float  # stream time of speech end
+    truncated: bool = False  # cut at max_utterance
+    voiced_frames: int = 0
+
+
+@dataclass
+class VadEvent:
+    kind: str  # "start" | "end" | "dropped"
+    time_s: float
+    utterance: Optional[Utterance] = None
+    reason: str = ""
+
+
+def frame_features(frame: np.ndarray):
+    x = frame.astype(np.float32) / 32768.0
+    x = x - x.mean()
+    energy_db = 10 * np.log10(np.mean(x * x) + 1e-10)
+    # voicing: normalised autocorrelation peak for pitch 80-400 Hz (lags 40-200)
+    ac = np.correlate(x, x, mode="full")[len(x) - 1 :]
+    voiced = 0.0
+    if ac[0] > 1e-8:
+        voiced = float(ac[40:201].max() / ac[0])
+    return float(energy_db), voiced
+
+
+@dataclass
+class EnergyVAD:
+    start_db: float = 10.0  # above the noise floor to start
+    stop_db: float = 6.0  # below floor + stop_db counts as silence
+    loud_db: float = 22.0  # this far above the floor counts as speech even unvoiced
+    voicing: float = 0.45
+    start_frames: int = 3
+    pre_roll: float = 0.3
+    hangover: float = 0.35
+    min_voiced_frames: int = 4
+    max_utterance: float = 8.0
+    min_floor_db: float = -65.0
+
+    def __post_init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.t = 0.0  # stream time at the end of what was fed
+        self.floor: Optional[float] = None
+        self._buf = np.zeros(0, np.int16)
+        self._pre: deque = deque(maxlen=max(1, int(self.pre_roll * RATE / FRAME)))
+        self._run = 0
+        self.in_speech = False
+        self._utt: List[np.ndarray] = []
+        self._silent = 0
+        self._voiced = 0
+        self._start_t = 0.0
+
+    def feed(self, chunk: np.ndarray) -> List[VadEvent]:
+        """Feed int16 samples; returns events for completed frames."""
+        events: List[VadEvent] = []
+        self._buf = np.concatenate([self._buf, np.asarray(chunk, dtype=np.int16)])
+        n = len(self._buf) // FRAME
+        for i in range(n):
+            f = self._buf[i * FRAME : (i + 1) * FRAME]
+            self.t += FRAME / RATE
+            events.extend(self._frame(f))
+        self._buf = self._buf[n * FRAME :]
+        return events
+
+    def _frame(self, f: np.ndarray) -> List[VadEvent]:
+        e, v = frame_features(f)
+        if self.floor is None:
+            self.floor = max(e, self.min_floor_db)
+        floor = self.floor
+        speechy = e > floor + self.start_db and (v >= self.voicing or e > floor + self.loud_db)
+        quiet = e < floor + self.stop_db
+        out: List[VadEvent] = []
+        if not self.in_speech:
+            self._pre.append(f)
+            self._run = self._run + 1 if speechy else 0
+            if self._run >= self.start_frames:
+                self.in_speech = True
+                self._utt = list(self._pre)
+                self._start_t = self.t - self.start_frames * FRAME / RATE
+                self._silent = 0
+                self._voiced = self.start_frames
+                out.append(VadEvent("start", self._start_t))
+            else:  # track the noise floor: fast down, slow up
+                a = 0.2 if e < floor else 0.02
+                self.floor = max(self.min_floor_db, floor + a * (e - floor))
+        else:
+            self._utt.append(f)
+            self._voiced += 1 if (v >= self.voicing and e > floor + self.stop_db) else 0
+            self._silent = self._silent + 1 if quiet else 0
+            dur = self.t - self._start_t
+            if self._silent * FRAME / RATE >= self.hangover or dur >= self.max_utterance:
+                out.append(self._finish(truncated=dur >= self.max_utterance))
+        return out
+
+    def _finish(self, truncated: bool) -> VadEvent:
+        end = self.t - self._silent * FRAME / RATE
+        audio = np.concatenate(self._utt) if self._utt else np.zeros(0, np.int16)
+        utt = Utterance(audio, self._start_t, end, truncated, self._voiced)
+        self.in_speech = False
+        self._utt = []
+        self._run = 0
+        self._pre.clear()
+        if self._voiced < self.min_voiced_frames:
+            return VadEvent("dropped", end, utt, "too few voiced frames: noise, not speech")
+        return VadEvent("end", end, utt)
+
+    def flush(self) -> List[VadEvent]:
+        """End of stream: close an open utterance."""
+        if self.in_speech:
+            return [self._finish(truncated=False)]
+        return []
+
+    def current_audio(self) -> np.ndarray:
+        """The audio of the utterance in progress (for streaming recognition)."""
+        return np.concatenate(self._utt) if self._utt else np.zeros(0, np.int16)
+
+
+def segment(pcm: np.ndarray, vad: Optional[EnergyVAD] = None, tail: float = 1.0) -> List[VadEvent]:
+    """Run a VAD over a whole recording (plus ``tail`` seconds of silence)."""
+    vad = vad or EnergyVAD()
+    ev = vad.feed(pcm)
+    ev += vad.feed(np.zeros(int(tail * RATE), np.int16))
+    ev += vad.flush()
+    return ev

@@ -1,0 +1,116 @@
+"""Perception logic without ROS: geometry, scene sentences, proposals, the trained model."""
+import math
+
+import numpy as np
+import pytest
+
+from autogpt_ros.perception import geometry
+from autogpt_ros.perception.detector import Detector
+from autogpt_ros.perception.geometry import Intrinsics
+from autogpt_ros.perception.model import CheckpointError, load_checkpoint
+from autogpt_ros.perception.scene import direction_words, scene_sentence
+from autogpt_ros.interfaces import DetectedObject
+from autogpt_ros.sim.core import Simulator
+from autogpt_ros.sim.robot import load_robot
+from autogpt_ros.sim.world import from_dict, resolve_scenario
+
+K = Intrinsics(*load_robot().camera.intrinsics(320, 240), 320, 240)
+
+
+def test_bearing_is_positive_to_the_left():
+    assert geometry.bearing(K.cx, K) == 0.0
+    assert geometry.bearing(0, K) == pytest.approx(math.atan2(K.cx, K.fx))
+    assert geometry.bearing(0, K) > 0 > geometry.bearing(319, K)
+    assert geometry.bearing(0, K) == pytest.approx(0.6, abs=0.01)  # half the 1.2 rad field of view
+
+
+def test_intrinsics_scale_with_image_size():
+    big = K.scaled(640, 480)
+    assert big.fx == pytest.approx(2 * K.fx) and big.cx == pytest.approx(319.5)
+    with pytest.raises(ValueError, match="no usable intrinsics"):
+        Intrinsics.from_camera_info(type("Info", (), {"k": [0.0] * 9, "width": 1, "height": 1})())
+
+
+def test_distance_from_depth_uses_the_mask_median_and_ignores_nan():
+    depth = np.full((240, 320), 5.0, np.float32)
+    mask = np.zeros((240, 320), bool)
+    mask[100:140, 150:170] = True
+    depth[mask] = 2.0
+    depth[100:105, 150:170] = np.nan  # holes are ignored
+    assert geometry.distance_from_depth(depth, mask, K) == pytest.approx(2.0, rel=0.01)
+    depth[mask] = np.nan
+    assert geometry.distance_from_depth(depth, mask, K) is None
+
+
+def test_distance_from_size_pinhole():
+    # a 0.25 m box whose front face is 2 m away is fy * 0.25 / 2 px tall
+    h = int(round(K.fy * 0.25 / 2.0))
+    d = geometry.distance_from_size("box", (150, 100, h, h), K)
+    assert d == pytest.approx(2.0, rel=0.03)
+    # cut by the bottom edge and the sides: no estimate
+    assert geometry.distance_from_size("box", (0, 200, 320, 40), K) is None
+
+
+def test_scene_sentence():
+    objs = [
+        DetectedObject(label="blue ball", color="blue", shape="ball", confidence=0.9, bbox=(0, 0, 1, 1), bearing_rad=-0.5, distance_m=2.5),
+        DetectedObject(label="red box", color="red", shape="box", confidence=0.9, bbox=(0, 0, 1, 1), bearing_rad=0.15, distance_m=1.2),
+        DetectedObject(label="orange cylinder", color="orange", shape="cylinder", confidence=0.9, bbox=(0, 0, 1, 1), bearing_rad=0.0, distance_m=None),
+    ]
+    assert scene_sentence(objs) == "I see a red box 1.2 m ahead slightly left, a blue ball 2.5 m to the right and an orange cylinder ahead."
+    assert scene_sentence([]) == "I see nothing."
+    assert direction_words(math.radians(-70)) == "far to the right"
+
+
+def test_bad_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(str(tmp_path / "none.pt"))
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match="cannot read"):
+        load_checkpoint(str(bad))
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return Detector()
+
+
+def test_proposal_stage_finds_coloured_blobs(detector):
+    sim = Simulator(resolve_scenario("red_box_ahead"), dynamics="kinematic")
+    rgb = sim.render_rgb(320, 240)
+    cls, prob = detector.segment(rgb)
+    props = detector.proposals(cls, prob, 320, 240)
+    colors = {detector_color(c) for c, *_ in props}
+    assert "red" in colors
+    sim.close()
+
+
+def detector_color(c):
+    from autogpt_ros.perception.model import COLOR_CLASSES
+
+    return COLOR_CLASSES[c]
+
+
+@pytest.mark.parametrize("use_depth", [True, False])
+def test_trained_model_sees_the_red_box(detector, use_depth):
+    sim = Simulator(resolve_scenario("red_box_ahead"), dynamics="kinematic")
+    rgb = sim.render_rgb(320, 240)
+    depth = sim.render_depth(320, 240) if use_depth else None
+    dets = detector.detect(rgb, K, depth)
+    labels = {d.label for d in dets}
+    assert "red box" in labels and "blue ball" in labels
+    red = [d for d in dets if d.label == "red box"][0]
+    truth_b, _ = sim.relative(sim.scenario.objects[0])
+    assert abs(math.degrees(red.bearing_rad - truth_b)) < 2.0
+    truth_d = sim.surface_range(0)
+    assert red.distance_m == pytest.approx(truth_d, rel=0.1 if use_depth else 0.2)
+    assert red.distance_source == ("depth" if use_depth else "size")
+    sim.close()
+
+
+def test_empty_view_gives_no_objects(detector):
+    sc = from_dict({"objects": [{"color": "red", "shape": "box", "x": 2.0, "y": 0.0}], "robot": {"x": 0, "y": 0, "yaw": 3.14159}})
+    sim = Simulator(sc, dynamics="kinematic")
+    assert detector.detect(sim.render_rgb(320, 240), K) == []
+    sim.close()
