@@ -66,3 +66,6 @@ POLITE = ("please", "could you", "can you", "would you", "kindly", "now")
 CLOSERS = ("please", "thanks", "thank you", "now")
 FILLERS = tuple(dict.fromkeys(OPENERS + POLITE + CLOSERS))
 BY_WORDS = ("by", "about")
+
+#: spellings that sound the same: the speech grammar uses the first form only
+SPELLING_VARIANTS = {"metre": "meter", "metres": "meters", "centimetre": "centimeter", "centimetres": "centimeters"}

@@ -163,7 +163,7 @@ class MicrophoneNode(AgentNode):
                 return
             try:
                 for ev in self.pipeline.feed(chunk):
-                    self.handle(ev)
+                    self.on_speech_event(ev)
             except Exception as e:
                 self.errors["speech"] += 1
                 self.get_logger().error(f"speech processing failed: {type(e).__name__}: {e}", throttle_duration_sec=2.0)
@@ -171,7 +171,7 @@ class MicrophoneNode(AgentNode):
     def wall(self, stream_t: float) -> float:
         return (self.stream_origin or time.monotonic()) + stream_t
 
-    def handle(self, ev) -> None:
+    def on_speech_event(self, ev) -> None:
         if ev.kind == "stop":
             if self.param("stop_words"):
                 self.pub_estop.publish(Bool(data=True))

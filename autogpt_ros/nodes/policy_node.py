@@ -61,7 +61,7 @@ class PolicyNode(AgentNode):
         self.safety = SafetyFilter(self.limits)
         self.policy = Policy(self.param("weights") or None)
         self.get_logger().info(f"policy: {self.policy.path}")
-        self.executor = SkillExecutor(self.policy, self.limits.max_linear, self.limits.max_angular, time_limit=float(self.param("time_limit")))
+        self.skills = SkillExecutor(self.policy, self.limits.max_linear, self.limits.max_angular, time_limit=float(self.param("time_limit")))
         self.goal = None
         self.goal_seen_t = -math.inf
         self.state = None
@@ -99,12 +99,12 @@ class PolicyNode(AgentNode):
         self.goal_seen_t = now
         if self.goal is not None and goal.goal_id == self.goal.goal_id:
             # a heartbeat; one that comes after an e-stop release re-asserts the goal
-            if self.safety.estopped and self.safety.released and self.executor.done is None:
+            if self.safety.estopped and self.safety.released and self.skills.done is None:
                 self.safety.new_goal()
             return
         self.goal = goal
         self.safety.new_goal()
-        self.executor.start(goal.step, self.pose, now)
+        self.skills.start(goal.step, self.pose, now)
         self.last_status = None
         self.get_logger().info(f"goal {goal.goal_id}: {goal.step.skill}")
         if goal.step.skill == "stop":
@@ -118,7 +118,7 @@ class PolicyNode(AgentNode):
             self.safety.engage()
             self.publish_cmd(0.0, 0.0)  # at once, before the next cycle
             if self.goal is not None and self.goal.step.skill != "stop":
-                self.executor._finish("failed", 0.0, "e-stop")
+                self.skills._finish("failed", 0.0, "e-stop")
         else:
             if self.safety.estopped:
                 self.get_logger().info("e-stop released: waiting for a new goal")
@@ -146,7 +146,7 @@ class PolicyNode(AgentNode):
         needs_state = skill in ("go_to", "find")
         state_age = (now - self.state_t) if needs_state else 0.0
         obs = self.state if self.state is not None else np.zeros(len(LAYOUT), np.float32)
-        res = self.executor.update(obs, self.pose, now)
+        res = self.skills.update(obs, self.pose, now)
         goal_age = now - self.goal_seen_t
         if goal_age > float(self.param("goal_max_age")):
             goal_age = float("inf")  # the reasoning node went quiet: the watchdog stops us
@@ -157,7 +157,7 @@ class PolicyNode(AgentNode):
         if out.reasons and res.state == "running":
             self.get_logger().warning("; ".join(out.reasons), throttle_duration_sec=2.0)
         if res.state == "running" and skill == "move" and res.v != 0 and out.v == 0 and not self.safety.estopped:
-            self.executor.update(obs, self.pose, now, blocked=True)
+            self.skills.update(obs, self.pose, now, blocked=True)
         if res.state == "running" and goal_age != float("inf"):
             self.idle_since = now
             self.publish_cmd(out.v, out.w)

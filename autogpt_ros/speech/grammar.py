@@ -12,7 +12,8 @@ from autogpt_ros import vocabulary as V
 
 
 def _alt(words: Iterable[str]) -> str:
-    ws = sorted(set(words), key=lambda w: (-len(w), w))
+    # one spelling per pronunciation (metres -> meters): the recogniser cannot tell them apart
+    ws = sorted({V.SPELLING_VARIANTS.get(w, w) for w in words}, key=lambda w: (-len(w), w))
     return "(" + " | ".join(ws) + ")"
 
 
@@ -61,3 +62,8 @@ def words() -> Set[str]:
     text = jsgf().split("grammar robot_commands;")[1]
     text = re.sub(r"<[a-z_]+>", " ", text)
     return {w for w in re.findall(r"[a-z]+", text) if w not in ("public",)}
+
+
+def covers(word: str) -> bool:
+    """True if the grammar can produce ``word`` (or the spelling it stands for)."""
+    return V.SPELLING_VARIANTS.get(word, word) in words()

@@ -1,0 +1,143 @@
+"""Speech: real audio (espeak-ng) through the real recogniser (PocketSphinx), the VAD,
+the grammar, and microphone_node as a process."""
+import os
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from autogpt_ros.language.data import vocabulary_words
+from autogpt_ros.speech import grammar
+from autogpt_ros.speech.audio import RATE, AudioError, load_16k, read_wav, to_mono16k, write_wav
+from autogpt_ros.speech.pipeline import SpeechPipeline, transcribe_file
+from autogpt_ros.speech.recognizer import PocketSphinxRecognizer, StopSpotter
+from autogpt_ros.speech.vad import EnergyVAD, segment
+from conftest import tool
+
+ESPEAK = shutil.which("espeak-ng")
+pytestmark = pytest.mark.skipif(ESPEAK is None, reason="make setup installs espeak-ng (Debian)")
+
+
+def say(text: str, path: str, voice: str = "en-us", speed: int = 160) -> str:
+    subprocess.run([ESPEAK, "-v", voice, "-s", str(speed), "-w", path, text], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return PocketSphinxRecognizer()
+
+
+def test_grammar_covers_every_word_the_language_node_knows():
+    missing = sorted(w for w in vocabulary_words() if not grammar.covers(w))
+    assert not missing, f"words the language node knows but the recogniser cannot hear: {missing}"
+    g = grammar.jsgf()
+    assert g.startswith("#JSGF V1.0;") and "public <utterance>" in g
+    for c in ("red", "purple", "cylinder", "barrel", "ninety", "degrees", "freeze"):
+        assert c in grammar.words()
+
+
+def test_wav_reading_resampling_and_errors(tmp_path):
+    p = say("turn left", str(tmp_path / "a.wav"))
+    x, rate = read_wav(p)
+    assert rate == 22050 and x.ndim == 1
+    pcm = to_mono16k(x, rate)
+    assert pcm.dtype == np.int16 and abs(len(pcm) - len(x) * RATE / rate) < 2
+    stereo = np.stack([x, x], axis=1)
+    assert np.array_equal(to_mono16k(stereo, rate), pcm)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")
+    with pytest.raises(AudioError, match="not a readable WAV"):
+        read_wav(str(bad))
+    with pytest.raises(AudioError, match="no such file"):
+        read_wav(str(tmp_path / "missing.wav"))
+
+
+def test_vad_finds_speech_with_pre_roll_ignores_silence_and_noise(tmp_path):
+    pcm = load_16k(say("go to the red box", str(tmp_path / "s.wav")))
+    padded = np.concatenate([np.zeros(RATE, np.int16), pcm, np.zeros(RATE, np.int16)])
+    ev = [e for e in segment(padded) if e.kind == "end"]
+    assert len(ev) == 1
+    u = ev[0].utterance
+    assert 0.7 <= u.start_s <= 1.15 and len(u.audio) >= len(pcm)  # pre-roll keeps the first syllable
+    assert not [e for e in segment(np.zeros(3 * RATE, np.int16)) if e.kind == "end"]
+    rng = np.random.default_rng(0)
+    noise = (rng.normal(0, 3000, 4 * RATE)).astype(np.int16)
+    assert not [e for e in segment(noise) if e.kind == "end"]  # stationary noise is not speech
+    long = np.tile(pcm, 12)  # ~15 s of continuous speech
+    ends = [e for e in segment(long, EnergyVAD(max_utterance=3.0)) if e.kind == "end"]
+    assert ends and all(len(e.utterance.audio) <= 3.6 * RATE for e in ends)
+
+
+@pytest.mark.parametrize("text,voice", [("stop", "en-us"), ("turn around", "en-us"), ("what do you see", "en-us"), ("turn left", "en-us+f2"), ("stop", "en-us+m3")])
+def test_commands_are_recognised(recognizer, tmp_path, text, voice):
+    pcm = load_16k(say(text, str(tmp_path / "c.wav"), voice))
+    t = recognizer.transcribe(np.concatenate([np.zeros(3200, np.int16), pcm, np.zeros(3200, np.int16)]))
+    assert t.text == text and t.backend == "pocketsphinx"
+
+
+def test_recognised_command_has_the_meaning(recognizer, tmp_path):
+    pcm = load_16k(say("find the blue ball", str(tmp_path / "c.wav")))
+    t = recognizer.transcribe(np.concatenate([np.zeros(3200, np.int16), pcm, np.zeros(3200, np.int16)]))
+    assert re.fullmatch(r"find (the|a) blue ball", t.text)
+
+
+def test_clipped_and_quiet_audio_do_not_crash(recognizer, tmp_path):
+    pcm = load_16k(say("turn right", str(tmp_path / "c.wav"))).astype(np.int32)
+    clipped = np.clip(pcm * 8, -32768, 32767).astype(np.int16)
+    assert isinstance(recognizer.transcribe(clipped).text, str)
+    assert recognizer.transcribe(np.zeros(800, np.int16)).text == ""
+
+
+def test_stop_spotter_hears_stop_before_the_utterance_ends(tmp_path):
+    pcm = load_16k(say("stop", str(tmp_path / "s.wav")))
+    tail = load_16k(say("and then go to the green cylinder over there please", str(tmp_path / "t.wav")))
+    audio = np.concatenate([np.zeros(8000, np.int16), pcm, tail, np.zeros(RATE, np.int16)])
+    pipe = SpeechPipeline(PocketSphinxRecognizer(), spotter=StopSpotter())
+    events = []
+    for i in range(0, len(audio), 480):
+        for e in pipe.feed(audio[i : i + 480]):
+            events.append((i / RATE, e))
+    stops = [(t, e) for t, e in events if e.kind == "stop"]
+    assert stops, [e.kind for _, e in events]
+    heard_at = stops[0][0]
+    assert heard_at < (8000 + len(pcm) + len(tail)) / RATE  # before the long utterance ended
+
+
+def test_transcribe_cli_prints_one_line_per_file_in_order(tmp_path):
+    a = say("turn around", str(tmp_path / "a.wav"))
+    silence = str(tmp_path / "silence.wav")
+    write_wav(silence, np.zeros(RATE, np.int16))
+    b = say("stop", str(tmp_path / "b.wav"))
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not a wav at all")
+    out = subprocess.run([tool("autogpt-ros"), "transcribe", a, silence, b, str(bad)], capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines() == ["turn around", "", "stop", ""]
+    assert out.returncode == 1 and "not a readable WAV" in out.stderr
+
+
+@pytest.mark.ros
+def test_microphone_node_file_source(procs, probe, tmp_path):
+    from autogpt_ros import interfaces as ifc
+
+    a = say("turn around", str(tmp_path / "a.wav"))
+    silence = str(tmp_path / "silence.wav")
+    write_wav(silence, np.zeros(RATE, np.int16))
+    bad = tmp_path / "corrupt.wav"
+    bad.write_bytes(b"RIFF1234WAVEfmt garbage")
+    b = say("stop", str(tmp_path / "b.wav"))
+    files = "[" + ",".join(f"'{p}'" for p in (a, silence, str(bad), b)) + "]"
+    tr = probe.subscribe(ifc.TRANSCRIPT)
+    es = probe.subscribe(ifc.ESTOP)
+    node = procs([tool("microphone_node"), "--ros-args", "-p", "source:=file", "-p", f"files:={files}", "-p", "file_gap:=0.5"])
+    node.wait_for_output(r"playing .*a\.wav", timeout=60)
+    got = probe.wait_for(tr, lambda m: m.data == "turn around", timeout=30)
+    assert got.data == "turn around"
+    probe.wait_for(es, lambda m: m.data is True, timeout=30)
+    probe.wait_for(tr, lambda m: m.data == "stop", timeout=30)
+    node.wait_for_output(r"cannot play .*corrupt\.wav: .*not a readable WAV", timeout=10)
+    node.wait_for_output(r"transcript 'turn around': speech start .* end .* published", timeout=10)
+    assert [m.data for m in probe.received(tr)].count("turn around") == 1  # silence added nothing
+    assert node.popen.poll() is None
