@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import os
 import sys
 
@@ -76,20 +77,34 @@ def _sim(sub):
 
 
 def cmd_bench(a) -> int:
-    targets = ["sim"] if a.what == "all" else [a.what]
+    from autogpt_ros.bench import other
+
+    targets = ["sim", "perception", "speech", "language", "policy"] if a.what == "all" else [a.what]
     for what in targets:
-        json_path = a.json or (os.path.join(a.out, f"bench_{what}.json") if a.out else "")
+        json_path = a.json if (a.json and a.what != "all") else (os.path.join(a.out or "bench_out", f"bench_{what}.json"))
         if what == "sim":
             from autogpt_ros.bench import sim_bench
 
             sim_bench.run(json_path, quick=a.quick)
+        elif what == "perception":
+            other.perception(json_path, seed=a.seed, frames=a.frames)
+        elif what == "language":
+            other.language(json_path)
+        elif what == "policy":
+            other.policy(json_path, episodes=a.episodes)
+        elif what == "speech":
+            other.speech(json_path, backends=tuple(a.backends.split(",")))
     return 0
 
 
 @subcommand
 def _bench(sub):
     p = sub.add_parser("bench", help="measure speed and quality; prints figures and writes JSON", description="Benchmarks print their figures and write them as JSON (tests never time anything).")
-    p.add_argument("what", choices=["sim", "all"])
+    p.add_argument("what", choices=["sim", "perception", "speech", "language", "policy", "all"])
+    p.add_argument("--seed", type=int, default=7, help="perception: scenario seed")
+    p.add_argument("--frames", type=int, default=200, help="perception: frames to render")
+    p.add_argument("--episodes", type=int, default=100, help="policy: evaluation episodes")
+    p.add_argument("--backends", default="pocketsphinx", help="speech: comma-separated backends (pocketsphinx,whisper)")
     p.add_argument("--json", default="", help="write the figures to this JSON file")
     p.add_argument("--out", default="", help="folder for JSON files (with `all`)")
     p.add_argument("--quick", action="store_true", help="shorter runs (rougher figures)")
@@ -252,3 +267,230 @@ def _transcribe(sub):
     p.add_argument("--backend", choices=["pocketsphinx", "whisper"], default="pocketsphinx")
     p.add_argument("--whisper-model", default="tiny.en")
     p.set_defaults(func=cmd_transcribe)
+
+
+# ------------------------------------------------------------------ end to end
+
+
+def _p95(values):
+    import numpy as np
+
+    v = [x for x in values if x is not None]
+    return float(np.percentile(v, 95)) if v else None
+
+
+def cmd_evaluate(a) -> int:
+    import json
+    import random
+
+    from autogpt_ros.evaluation import Harness, make_instruction
+
+    os.makedirs(a.out, exist_ok=True)
+    items = []
+    if a.instructions:
+        with open(a.instructions) as f:
+            items = [json.loads(l) for l in f if l.strip() and not l.startswith("#")]
+    h = Harness(log_dir=a.out, launch_args={"seed": str(a.seed)})
+    results, stops_typed, stops_spoken = [], [], []
+    rng = random.Random(a.seed)
+    try:
+        h.start()
+        for i in range(a.episodes if not items else len(items)):
+            if items:
+                it = items[i]
+                world = h.reset(seed=it.get("seed"), scenario=it.get("scenario"))
+                text = it["text"]
+                skill = it.get("skill") or ("find" if re.match(r"^(find|look|search|where|locate)", text) else "go_to")
+                target = it.get("target") or next((f"{o.color} {o.shape}" for o in world.objects if o.color in text and o.shape in text), "")
+            else:
+                world = h.reset(seed=a.seed + i)
+                text, skill, target = make_instruction(world, rng)
+            ep = h.run_episode(text, world, skill, target, spoken=a.spoken)
+            results.append(ep)
+            h.log(f"episode {i + 1}: {'OK  ' if ep.success else 'FAIL'} {text!r} ({skill} {target}) {ep.reason}; heard {ep.heard!r}" if a.spoken else f"episode {i + 1}: {'OK  ' if ep.success else 'FAIL'} {text!r} ({skill} {target}) {ep.reason}")
+            if a.stop_every and (i + 1) % a.stop_every == 0:
+                lat = h.stop_latency(spoken=False)
+                stops_typed.append(lat)
+                h.log(f"  typed stop -> zero cmd_vel: {lat if lat is None else round(lat, 1)} ms")
+                if a.spoken:
+                    lat = h.stop_latency(spoken=True)
+                    stops_spoken.append(lat)
+                    h.log(f"  spoken stop -> zero cmd_vel: {lat if lat is None else round(lat, 1)} ms after the word ended")
+    finally:
+        h.stop()
+    report = summarise(results, stops_typed, stops_spoken, a.spoken)
+    write_reports(report, results, a.out, a.json)
+    return 0 if report["success_rate"] >= a.min_success else 1
+
+
+def summarise(results, stops_typed, stops_spoken, spoken) -> dict:
+    import numpy as np
+
+    by = {}
+    for r in results:
+        by.setdefault(r.skill, []).append(r.success)
+    return {
+        "episodes": len(results),
+        "mode": "spoken" if spoken else "typed",
+        "success_rate": float(np.mean([r.success for r in results])) if results else 0.0,
+        "success_rate_by_skill": {k: float(np.mean(v)) for k, v in by.items()},
+        "collision_rate": float(np.mean([r.collisions > 0 for r in results])) if results else 0.0,
+        "mean_time_to_goal_s": float(np.mean([r.time_to_goal_s for r in results if r.success and r.time_to_goal_s is not None])) if any(r.success and r.time_to_goal_s for r in results) else None,
+        "stop_typed_p95_ms": _p95(stops_typed),
+        "stop_spoken_p95_ms": _p95(stops_spoken),
+        "speech_to_goal_p95_ms": _p95([r.timings.get("speech_end_to_goal_ms") for r in results]),
+        "speech_to_transcript_p95_ms": _p95([r.timings.get("speech_end_to_transcript_ms") for r in results]),
+        "instruction_to_goal_p95_ms": _p95([r.timings.get("instruction_to_goal_ms") for r in results]),
+        "goal_to_cmd_vel_p95_ms": _p95([r.timings.get("goal_to_cmd_vel_ms") for r in results]),
+        "image_to_objects_p95_ms": _p95([r.timings.get("image_to_objects_ms") for r in results]),
+        "results": [
+            {"text": r.text, "seed": r.seed, "scenario": r.scenario, "skill": r.skill, "target": r.target, "success": r.success, "reason": r.reason,
+             "heard": r.heard, "collisions": r.collisions, "time_to_goal_s": r.time_to_goal_s, "timings": {k: round(v, 2) for k, v in r.timings.items() if not k.endswith("_wall")}}
+            for r in results
+        ],
+    }
+
+
+def write_reports(report: dict, results, out: str, json_path: str) -> None:
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    with open(json_path or os.path.join(out, "evaluation.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    rows = ["| # | instruction | skill | target | success | reason |", "|---|---|---|---|---|---|"]
+    for i, r in enumerate(report["results"]):
+        rows.append(f"| {i + 1} | {r['text']} | {r['skill']} | {r['target']} | {'yes' if r['success'] else 'no'} | {r['reason']} |")
+    head = [f"# Evaluation ({report['mode']}, {report['episodes']} episodes)", "", f"success rate: {report['success_rate']:.2f}", ""]
+    for k in ("success_rate_by_skill", "collision_rate", "stop_typed_p95_ms", "stop_spoken_p95_ms", "speech_to_goal_p95_ms", "goal_to_cmd_vel_p95_ms", "image_to_objects_p95_ms"):
+        head.append(f"- {k}: {report[k]}")
+    with open(os.path.join(out, "evaluation.md"), "w") as f:
+        f.write("\n".join(head + [""] + rows) + "\n")
+    _trajectory_png(results, os.path.join(out, "trajectories.png"))
+    print("\n".join(head))
+
+
+def _trajectory_png(results, path: str) -> None:
+    import math
+
+    import matplotlib.pyplot as plt
+
+    from autogpt_ros.sim.snapshot import top_down
+    from autogpt_ros.sim.world import generate, resolve_scenario
+
+    shown = [r for r in results if r.trajectory][:8]
+    if not shown:
+        return
+    cols = min(4, len(shown))
+    rows = int(math.ceil(len(shown) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 4 * rows), squeeze=False)
+    for ax, r in zip(axes.flat, shown):
+        try:
+            sc = resolve_scenario(r.scenario) if r.scenario and not r.scenario.startswith("random_") else generate(r.seed)
+        except Exception:
+            sc = generate(r.seed or 0)
+        top_down(ax, sc, None, None, r.trajectory, highlight=r.target)
+        ax.set_title(f"{r.text[:34]}: {'OK' if r.success else 'FAIL'}", fontsize=8)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+@subcommand
+def _evaluate(sub):
+    p = sub.add_parser("evaluate", help="run the whole graph over DDS and measure task success and latency",
+                       description="Starts sim.launch.xml (sim_node and the five agent nodes as processes), and for each episode resets the world with its seed, gives one instruction (typed on /agent/instruction, or with --spoken synthesised with espeak-ng into microphone_node), and judges the result from /sim/ground_truth.")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, default=3_000_000)
+    p.add_argument("--spoken", action="store_true")
+    p.add_argument("--instructions", default="", help='JSONL of {"text": ..., "seed": ...} or {"text": ..., "scenario": "path.yaml"}')
+    p.add_argument("--json", default="")
+    p.add_argument("--out", default="eval_out")
+    p.add_argument("--stop-every", type=int, default=5, help="measure the stop latency after every N episodes (0: never)")
+    p.add_argument("--min-success", type=float, default=0.0, help="exit non-zero below this success rate")
+    p.set_defaults(func=cmd_evaluate)
+
+
+def cmd_demo(a) -> int:
+    import json
+    import shutil
+
+    from autogpt_ros.evaluation import Harness
+
+    os.makedirs(a.out, exist_ok=True)
+    spoken = shutil.which("espeak-ng") is not None and not a.typed
+    h = Harness(log_dir=a.out, launch_args={"scenario": a.scenario})
+    print(f"autogpt_ros demo: scenario {a.scenario!r}, instruction {a.text!r} ({'spoken through espeak-ng and the real recogniser' if spoken else 'typed: espeak-ng is not available' if not a.typed else 'typed'})")
+    frames = []
+    try:
+        h.start()
+        from autogpt_ros.image import imgmsg_to_cv2
+
+        h.node.create_subscription(ifc_msg("/perception/debug_image"), "/perception/debug_image", lambda m: frames.append(imgmsg_to_cv2(m).copy()) if len(frames) < 400 else None, qos("/perception/debug_image"))
+        world = h.reset(scenario=a.scenario)
+        target = a.target
+        ep = h.run_episode(a.text, world, "go_to", target, spoken=spoken)
+    finally:
+        h.stop()
+    print(f"\nheard: {ep.heard!r}" if spoken else f"\ntyped: {ep.text!r}")
+    for d in ep.decisions:
+        plan = ", ".join(s["skill"] + (f"({s['target']['color']} {s['target']['shape']})" if "target" in s else "") for s in d["plan"]["steps"])
+        t = d.get("timings", {})
+        print(f"decision: {d['reason']}  [source {d['source']}, confidence {d['confidence']:.2f}]  plan: [{plan}]  parse {t.get('parse_ms', 0):.0f} ms")
+    with open(os.path.join(a.out, "decisions.jsonl"), "w") as f:
+        for d in ep.decisions:
+            f.write(json.dumps(d) + "\n")
+    _trajectory_png([ep], os.path.join(a.out, "trajectory.png"))
+    if frames:
+        from PIL import Image
+
+        for k, idx in enumerate(sorted({0, len(frames) // 2, len(frames) - 1})):
+            Image.fromarray(frames[idx]).save(os.path.join(a.out, f"camera_{k}.png"))
+    print(f"\nresult: {'SUCCESS' if ep.success else 'FAILED'}: {ep.reason}")
+    print(f"wrote {a.out}/: trajectory.png, camera_*.png, decisions.jsonl, launch.log")
+    return 0 if ep.success else 1
+
+
+def ifc_msg(topic):
+    from autogpt_ros import interfaces as ifc
+
+    return ifc.msg_class(topic)
+
+
+def qos(topic):
+    from autogpt_ros import interfaces as ifc
+
+    return ifc.qos_profile(topic, "sub")
+
+
+@subcommand
+def _demo(sub):
+    p = sub.add_parser("demo", help="the main job: the simulated robot hears an instruction, plans, and drives there")
+    p.add_argument("--out", default="demo_out")
+    p.add_argument("--scenario", default="red_box_ahead")
+    p.add_argument("--text", default="go to the red box")
+    p.add_argument("--target", default="red box")
+    p.add_argument("--typed", action="store_true", help="type the instruction instead of speaking it")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_docs(a) -> int:
+    from autogpt_ros.docs import reference, write_readme
+
+    if a.write:
+        path = a.readme
+        print(("updated " if write_readme(path) else "up to date: ") + path)
+    else:
+        print(reference())
+    return 0
+
+
+@subcommand
+def _docs(sub):
+    p = sub.add_parser("docs", help="print (or --write into README.md) the node/topic reference generated from the code")
+    p.add_argument("--write", action="store_true")
+    p.add_argument("--readme", default="README.md")
+    p.set_defaults(func=cmd_docs)

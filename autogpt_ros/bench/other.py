@@ -1,0 +1,211 @@
+"""autogpt-ros bench perception | language | policy | speech: figures, not tests."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+from autogpt_ros.bench import machine, print_table, write_json
+
+
+def perception(json_path: str = "", seed: int = 7, frames: int = 200) -> dict:
+    import resource
+
+    from autogpt_ros.perception.dataset import render_dataset
+    from autogpt_ros.perception.detector import Detector
+    from autogpt_ros.perception.evaluate import evaluate
+    from autogpt_ros.perception.geometry import Intrinsics
+    from autogpt_ros.sim.robot import load_robot
+
+    det = Detector()
+    cam = load_robot().camera
+    res = {}
+    for w, h in ((320, 240), (640, 480)):
+        data = render_dataset(frames if w == 320 else max(40, frames // 4), seed, w, h, with_depth=True)
+        K = Intrinsics(*cam.intrinsics(w, h), w, h)
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        with tqdm(total=len(data), desc=f"perception {w}x{h} (depth)") as bar:
+            r_depth = evaluate(det, data, K, use_depth=True, progress=bar)
+        cpu = (time.process_time() - c0) / max(1e-9, time.perf_counter() - t0)
+        r_nodepth = evaluate(det, data, K, use_depth=False)
+        res[f"latency_p50_ms_{w}x{h}"] = r_depth["latency_p50_ms"]
+        res[f"latency_p95_ms_{w}x{h}"] = r_depth["latency_p95_ms"]
+        if w == 320:
+            res.update({
+                "recall": r_depth["recall"], "precision": r_depth["precision"], "label_accuracy": r_depth["label_accuracy"],
+                "bearing_err_p95_deg": r_depth["bearing_err_p95_deg"],
+                "distance_err_p95_pct_depth": r_depth["distance_err_p95_pct"],
+                "distance_err_p95_pct_nodepth": r_nodepth["distance_err_p95_pct"],
+                "objects": r_depth["objects"], "frames": len(data), "cpu_share": cpu,
+            })
+    res["targets"] = {"recall": ">= 0.95", "precision": ">= 0.98", "label_accuracy": ">= 0.97", "bearing_err_p95_deg": "< 2", "distance_err_p95_pct_depth": "< 10", "distance_err_p95_pct_nodepth": "< 20", "latency_p95_ms_320x240": "< 10"}
+    res["machine"] = machine()
+    print_table("bench perception", {k: v for k, v in res.items() if isinstance(v, (int, float))})
+    write_json(json_path, res)
+    return res
+
+
+def language(json_path: str = "") -> dict:
+    from autogpt_ros.language.parser import Parser
+    from autogpt_ros.language.train import evaluate_parser, load_paraphrases
+
+    t = time.perf_counter()
+    parser = Parser("model")
+    load_s = time.perf_counter() - t
+    items = load_paraphrases()
+    for it in items[:10]:
+        parser.parse(it["text"])  # warm up
+    r = evaluate_parser(parser, items, "paraphrases")
+    res = {"exact_match": r["exact_match"], "slot_f1": r["slot_f1"], "skill_accuracy": r["skill_accuracy"], "latency_p50_ms": r["latency_p50_ms"],
+           "latency_p95_ms": r["latency_p95_ms"], "load_s": load_s, "paraphrases": r["n"], "slot_f1_by_slot": r["slot_f1_by_slot"], "failures": r["failures"][:40],
+           "targets": {"exact_match": ">= 0.95", "latency_p95_ms": "< 15"}, "machine": machine()}
+    print_table("bench language (hand-written paraphrases)", {k: v for k, v in res.items() if isinstance(v, (int, float))})
+    write_json(json_path, res)
+    return res
+
+
+def policy(json_path: str = "", episodes: int = 100, seed: int = 2_000_000) -> dict:
+    from autogpt_ros.control.fusion import Fusion, Scan
+    from autogpt_ros.control.policy_net import Policy
+    from autogpt_ros.control.train import run_episodes
+    from autogpt_ros.observation import OBS_SIZE
+    from autogpt_ros import interfaces as ifc
+
+    pol = Policy()
+    obs = np.random.default_rng(0).uniform(-1, 1, OBS_SIZE).astype(np.float32)
+    for _ in range(50):
+        pol.act(obs)
+    t = time.perf_counter()
+    for _ in range(2000):
+        pol.act(obs)
+    step_ms = (time.perf_counter() - t) / 2000 * 1000
+    f = Fusion()
+    f.set_goal(ifc.GoalPayload(goal_id="g", step={"skill": "go_to", "target": {"color": "red", "shape": "box"}}))
+    f.odometry((0, 0, 0), (0, 0), 0.0)
+    f.laser(Scan(np.full(360, 3.0, np.float32), -3.14159, 0.0175, 8.0), 0.0)
+    payload = ifc.ObjectsPayload(objects=[dict(label="red box", color="red", shape="box", confidence=0.9, bbox=(0, 0, 5, 5), bearing_rad=0.2, distance_m=1.5)])
+    t = time.perf_counter()
+    for i in range(1000):
+        f.detections(payload, 0.0)
+        o, _ = f.observation(0.01)
+        pol.act(o)
+    chain_ms = (time.perf_counter() - t) / 1000 * 1000
+    ev = run_episodes(lambda o: np.array(pol.act(o), np.float32), episodes, seed)
+    ev.pop("_trajectories")
+    res = {"policy_step_ms": step_ms, "fusion_to_cmd_vel_ms": chain_ms, **ev, "train": pol.meta, "targets": {"policy_step_ms": "< 1", "success_rate_go_to": ">= 0.95", "success_rate_find": ">= 0.95", "collision_rate": "<= 0.02"}, "machine": machine()}
+    print_table("bench policy", {k: v for k, v in res.items() if isinstance(v, (int, float))})
+    write_json(json_path, res)
+    return res
+
+
+COMMANDS = ["go to the red box", "find the blue ball", "turn left ninety degrees", "stop", "move forward two meters", "turn around", "what do you see",
+            "go to the green cylinder", "back up one meter", "find the yellow box", "turn right", "look for the purple ball", "halt", "go to the white cylinder",
+            "move backward half a meter", "find the orange box", "drive to the black ball", "turn right forty five degrees", "describe the scene", "freeze"]
+VOICES = [("en-us", 160, 50), ("en-us+m3", 140, 40), ("en-us+f2", 175, 60)]
+
+
+def _wer(ref: str, hyp: str) -> float:
+    r, h = ref.split(), hyp.split()
+    d = np.zeros((len(r) + 1, len(h) + 1), int)
+    d[:, 0] = range(len(r) + 1)
+    d[0, :] = range(len(h) + 1)
+    for i in range(1, len(r) + 1):
+        for j in range(1, len(h) + 1):
+            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (r[i - 1] != h[j - 1]))
+    return d[len(r), len(h)] / max(1, len(r))
+
+
+def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
+    import shutil
+    import tempfile
+
+    from autogpt_ros.speech.audio import RATE, load_16k
+    from autogpt_ros.speech.pipeline import SpeechPipeline
+    from autogpt_ros.speech.recognizer import StopSpotter, make_recognizer
+    from autogpt_ros.vocabulary import SPELLING_VARIANTS
+
+    tmp = tempfile.mkdtemp()
+    clips = []
+    for v, speed, pitch in VOICES:
+        for text in COMMANDS:
+            p = os.path.join(tmp, f"{len(clips)}.wav")
+            subprocess.run(["espeak-ng", "-v", v, "-s", str(speed), "-p", str(pitch), "-w", p, text], check=True)
+            clips.append((text, load_16k(p)))
+    rng = np.random.default_rng(0)
+    norm = lambda s: " ".join(SPELLING_VARIANTS.get(w, w) for w in s.split())
+    out = {"backends": {}}
+    for backend in backends:
+        try:
+            rec = make_recognizer(backend)
+        except Exception as e:
+            out["backends"][backend] = {"error": str(e)}
+            continue
+        fig = {}
+        for cond, snr in (("clean", None), ("snr20", 20), ("snr10", 10)):
+            exact, wers, lat, audio_s, dec_s = [], [], [], 0.0, 0.0
+            for text, pcm in tqdm(clips, desc=f"{backend} {cond}", leave=False):
+                x = pcm.astype(np.float32)
+                if snr is not None:
+                    noise = rng.normal(0, 1, len(x) + 2 * RATE).astype(np.float32)
+                    p_sig = np.mean(x[np.abs(x) > 100] ** 2) if np.any(np.abs(x) > 100) else np.mean(x ** 2)
+                    noise *= np.sqrt(p_sig / (10 ** (snr / 10)))
+                else:
+                    noise = np.zeros(len(x) + 2 * RATE, np.float32)
+                stream = noise.copy()
+                stream[RATE // 2 : RATE // 2 + len(x)] += x
+                stream = np.clip(stream, -32768, 32767).astype(np.int16)
+                pipe = SpeechPipeline(rec)
+                got, t_end = "", None
+                t_speech_end = (RATE // 2 + len(x)) / RATE
+                t0 = time.perf_counter()
+                for i in range(0, len(stream), 480):
+                    for ev in pipe.feed(stream[i : i + 480]):
+                        if ev.kind == "transcript" and not got:
+                            got = ev.text
+                            # stream time when the transcript exists: audio fed so far + decode time
+                            t_end = (i + 480) / RATE + ev.decode_ms / 1000
+                for ev in pipe.flush():
+                    if ev.kind == "transcript" and not got:
+                        got = ev.text
+                dec_s += time.perf_counter() - t0
+                audio_s += len(stream) / RATE
+                exact.append(norm(got) == norm(text))
+                wers.append(_wer(norm(text), norm(got)))
+                if t_end is not None:
+                    lat.append((t_end - t_speech_end) * 1000)
+            fig[cond] = {"exact": float(np.mean(exact)), "wer": float(np.mean(wers)), "latency_p95_ms": float(np.percentile(lat, 95)) if lat else None, "rtf": dec_s / audio_s}
+        # stop fast path: stream time from the end of "stop" to detection
+        stop_lat = []
+        spot = StopSpotter()
+        for text, pcm in clips:
+            if text not in ("stop", "halt", "freeze"):
+                continue
+            stream = np.concatenate([np.zeros(RATE // 2, np.int16), pcm, np.zeros(RATE, np.int16)])
+            pipe = SpeechPipeline(rec, spotter=spot)
+            for i in range(0, len(stream), 480):
+                if any(ev.kind == "stop" for ev in pipe.feed(stream[i : i + 480])):
+                    stop_lat.append(max(0.0, ((i + 480) / RATE - (RATE // 2 + len(pcm)) / RATE) * 1000))
+                    break
+            else:
+                stop_lat.append(None)
+        heard = [x for x in stop_lat if x is not None]
+        out["backends"][backend] = {
+            "exact_match_clean": fig["clean"]["exact"], "exact_match_snr20": fig["snr20"]["exact"], "exact_match_snr10": fig["snr10"]["exact"],
+            "wer_clean": fig["clean"]["wer"], "wer_snr20": fig["snr20"]["wer"], "wer_snr10": fig["snr10"]["wer"], "rtf": fig["clean"]["rtf"],
+            "latency_p95_ms": fig["clean"]["latency_p95_ms"], "stop_latency_p95_ms": float(np.percentile(heard, 95)) if heard else None,
+            "stop_detected": f"{len(heard)}/{len(stop_lat)}",
+        }
+    default = out["backends"].get("pocketsphinx", {})
+    out.update({k: v for k, v in default.items()})
+    out["utterances"] = len(clips)
+    out["voices"] = [v for v, _, _ in VOICES]
+    out["targets"] = {"exact_match_clean": ">= 0.95", "exact_match_snr10": ">= 0.85", "latency_p95_ms": "< 300", "stop_latency_p95_ms": "< 150"}
+    out["machine"] = machine()
+    shutil.rmtree(tmp, ignore_errors=True)
+    print_table("bench speech (pocketsphinx)", {k: v for k, v in default.items() if isinstance(v, (int, float))})
+    write_json(json_path, out)
+    return out
