@@ -38,13 +38,15 @@ STOP_WORDS = ("stop", "halt", "freeze")
 # recogniser hears every word the language node understands.
 # ---------------------------------------------------------------------------
 
-GO_TO_VERBS = ("go to", "drive to", "move to", "head to", "navigate to", "approach", "get to", "come to", "go over to")
-FIND_VERBS = ("find", "look for", "search for", "locate", "where is", "spot")
-MOVE_VERBS = ("move", "go", "drive", "roll")
-BACK_UP = ("back up", "reverse")
-TURN_VERBS = ("turn", "rotate", "spin")
-TURN_AROUND = ("turn around",)
-DESCRIBE_PHRASES = ("describe the scene", "describe what you see", "what do you see", "tell me what you see", "describe your surroundings")
+GO_TO_VERBS = ("go to", "drive to", "move to", "head to", "navigate to", "approach", "get to", "come to", "go over to",
+               "walk to", "go towards", "move towards", "drive towards", "go near", "bring me to", "go up to", "travel to", "proceed to")
+FIND_VERBS = ("find", "look for", "search for", "locate", "where is", "spot", "try to find", "seek", "can you see", "check for")
+MOVE_VERBS = ("move", "go", "drive", "roll", "travel")
+BACK_UP = ("back up", "reverse", "back away")
+TURN_VERBS = ("turn", "rotate", "spin", "veer", "pivot")
+TURN_AROUND = ("turn around", "turn back")
+DESCRIBE_PHRASES = ("describe the scene", "describe what you see", "what do you see", "tell me what you see", "describe your surroundings",
+                    "what is in front of you", "what are you looking at", "tell me about the scene", "list what you see", "what is around")
 FORWARD_WORDS = ("forward", "forwards", "ahead", "straight")
 BACKWARD_WORDS = ("backward", "backwards", "back")
 LEFT_WORDS = ("left",)

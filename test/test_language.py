@@ -101,7 +101,7 @@ def test_paraphrases_are_hand_written_and_enough():
     assert len(items) >= 150
     generated = {s.text.lower().strip(" .!?") for s in generate(20000, seed=1)}
     overlap = [it["text"] for it in items if it["text"].lower().strip(" .!?") in generated]
-    assert len(overlap) <= len(items) * 0.05, overlap
+    assert not overlap, overlap  # none of them is a template sentence
     for it in items:
         ifc.Plan.model_validate(it["goal"])
 
@@ -167,7 +167,7 @@ def test_agent_refuses_low_confidence_and_external_estop(parser):
     assert "goal" not in kinds(acts) and any(a.kind == "say" for a in acts)
     ag.estop(True, mine=False)
     acts = ag.instruction("turn left", 1.0)
-    assert "goal" not in kinds(acts) and "e-stop" in [a for a in acts if a.kind == "say"][0].payload
+    assert "goal" not in kinds(acts) and "emergency stop" in [a for a in acts if a.kind == "say"][0].payload
 
 
 def test_agent_replans_once_after_a_failed_go_to_and_times_out_silent_steps(parser):

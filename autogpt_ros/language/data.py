@@ -24,6 +24,8 @@ NUMBER_WORDS_0_20 = ["zero", "one", "two", "three", "four", "five", "six", "seve
 TENS_WORDS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy", 80: "eighty", 90: "ninety"}
 
 CHITCHAT = [
+    "that green ball looks heavy", "i painted the yellow box yesterday", "the purple cylinder is my favourite", "is the red ball yours",
+    "i bought a blue crate", "the black box is empty", "orange is a nice colour", "what colour is the sky", "my car is white",
     "how are you today", "what is the weather like", "tell me a joke", "who made you", "good morning",
     "what time is it", "i like your wheels", "what is the capital of france", "thanks for your help",
     "do you like music", "what's your name", "hello there", "sing me a song", "how old are you",
@@ -137,12 +139,15 @@ def _object(b: _Builder, rng: random.Random, color, shape):
         b.add(rng.choice(V.GENERIC_OBJECTS))
 
 
-def _step(b: _Builder, rng: random.Random, skill: str, typed: bool) -> dict:
+def _step(b: _Builder, rng: random.Random, skill: str, typed: bool, previous: dict = None) -> dict:
     b.step += 1
     if skill in ("go_to", "find"):
-        color, shape, _ = _target(rng)
         verbs = V.GO_TO_VERBS if skill == "go_to" else V.FIND_VERBS
         b.add(rng.choice(verbs), "STEP")
+        if previous is not None and "target" in previous and rng.random() < 0.4:
+            b.add(rng.choice(["it", "it", "there", "that one"]))  # the decoder resolves it to the previous target
+            return {"skill": skill, "target": dict(previous["target"])}
+        color, shape, _ = _target(rng)
         _object(b, rng, color, shape)
         return {"skill": skill, "target": {"color": color, "shape": shape}}
     if skill == "move":
@@ -179,8 +184,11 @@ def _step(b: _Builder, rng: random.Random, skill: str, typed: bool) -> dict:
         return {"skill": "move", "direction": d, "distance_m": dist if dist is not None else 1.0}
     if skill == "turn":
         if rng.random() < 0.12:
-            b.add("turn", "STEP")
-            b.add("around", "DIR")
+            phrase = rng.choice(V.TURN_AROUND)
+            first, *rest = phrase.split()
+            b.add(first, "STEP")
+            for w in rest:
+                b.add(w, "DIR" if w in ("around", "back") else "O")
             return {"skill": "turn", "direction": "left", "angle_deg": 180.0}
         left = rng.random() < 0.5
         angle = rng.choice([None, None, 90, 90, 45, 30, 180, 15, 60, 120, 20, 10, 135]) if rng.random() < 0.85 else None
@@ -241,7 +249,7 @@ def generate_sample(rng: random.Random) -> Sample:
             b.add(rng.choice([",", ", then", "and", "then", "and then", "after that", ", and then", "and afterwards", "next"]) if typed else rng.choice(V.JOINERS))
             _maybe(b, rng, V.POLITE, 0.1)
         skill = rng.choices(V.SKILLS, weights=[4, 3, 3, 3, 1, 1])[0]
-        steps.append(_step(b, rng, skill, typed))
+        steps.append(_step(b, rng, skill, typed, steps[-1] if steps else None))
     _maybe(b, rng, V.CLOSERS, 0.2)
     return _finish(b, steps, True, "command", rng, typed)
 

@@ -55,11 +55,41 @@ def _slot_words(words, tags, lo, hi, name):
     return out
 
 
+JOINER_WORDS = {",", "and", "then", "after", "afterwards", "next", ";", "."}
+
+
+def _has_slots(tags, lo, hi) -> bool:
+    return any(t.startswith(("B-COLOR", "B-SHAPE", "B-DIR", "B-NUM", "B-UNIT")) for t in tags[lo:hi])
+
+
+def merge_spans(words: Sequence[str], tags: Sequence[str], skills: Sequence[str]):
+    """Steps are separated by joiners ("and", "then", ","): a step boundary with no
+    joiner before it, whose span has no slots of its own, continues the next step's
+    verb phrase ("drive right up to the box", "take me to the cube")."""
+    spans = _spans(tags)
+    out_spans, out_skills = [], []
+    k = 0
+    while k < len(spans):
+        lo, hi = spans[k]
+        if k + 1 < len(spans) and not _has_slots(tags, lo, hi):
+            between = {w.lower() for w in words[lo:hi]}
+            if not (between & JOINER_WORDS):
+                nlo, nhi = spans[k + 1]
+                spans[k + 1] = (lo, nhi)
+                k += 1
+                continue
+        out_spans.append((lo, hi))
+        out_skills.append(skills[k])
+        k += 1
+    return out_spans, out_skills
+
+
 def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], limits: Limits) -> Decoded:
     """Words with their tags, and one skill per B-STEP span, to a validated Plan."""
     lw = [w.lower() for w in words]
     steps, notes = [], []
-    for (lo, hi), skill in zip(_spans(tags), skills):
+    spans, skills = merge_spans(words, tags, skills)
+    for (lo, hi), skill in zip(spans, skills):
         colors = [c[0].lower() for c in _slot_words(lw, tags, lo, hi, "COLOR") if c[0].lower() in V.COLORS]
         shapes = [SHAPE_OF[s[0]] for s in _slot_words(lw, tags, lo, hi, "SHAPE") if s[0] in SHAPE_OF]
         dirs = [d[0] for d in _slot_words(lw, tags, lo, hi, "DIR")]
@@ -69,6 +99,11 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
         verb = " ".join(lw[lo:hi])
         if skill in ("go_to", "find"):
             target = {"color": colors[0] if colors else None, "shape": shapes[0] if shapes else None}
+            if target == {"color": None, "shape": None}:
+                prev = next((s for s in reversed(steps) if "target" in s), None)
+                if prev is not None and re.search(r"\b(it|there|that one|them)\b", verb):
+                    target = dict(prev["target"])  # "find the blue ball, then drive to it"
+                    notes.append(f"{skill}: 'it' is the {target['color'] or ''} {target['shape'] or ''}".replace("  ", " "))
             steps.append({"skill": skill, "target": target})
         elif skill == "move":
             direction = "forward"
@@ -87,7 +122,7 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
                 dist = limits.max_move_m
             steps.append({"skill": "move", "direction": direction, "distance_m": round(float(dist), 4)})
         elif skill == "turn":
-            if "around" in dirs:
+            if any(d in ("around", "way") for d in dirs) or (skill == "turn" and "back" in dirs):
                 steps.append({"skill": "turn", "direction": "left", "angle_deg": 180.0})
                 continue
             direction = "right" if "right" in dirs else "left"
@@ -102,7 +137,13 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
             steps.append({"skill": "turn", "direction": direction, "angle_deg": angle})
         elif skill in ("stop", "describe"):
             steps.append({"skill": skill})
-    plan = ifc.Plan.model_validate({"steps": steps})
+    # the same stop/describe twice in a row is said once ("what can you see right now?")
+    deduped = []
+    for st in steps:
+        if deduped and st["skill"] in ("stop", "describe") and deduped[-1] == st:
+            continue
+        deduped.append(st)
+    plan = ifc.Plan.model_validate({"steps": deduped})
     return Decoded(plan, notes)
 
 
