@@ -32,8 +32,7 @@ setup(
     + tree("launch", ("*.launch.xml", "*.launch.py"))
     + tree("config", ("*.yaml", "*.rviz"))
     + tree("description", ("*.urdf", "*.sdf", "*.xacro"))
-    + tree("worlds", ("*.yaml", "*.sdf"))
-    + tree("models", ("*.pt", "*.json", "*.safetensors", "*.yaml", "*.txt", "*.gram")),
+    + tree("worlds", ("*.yaml", "*.sdf")),
     install_requires=["setuptools"],
     zip_safe=True,
     maintainer="autogpt_ros maintainers",

@@ -187,3 +187,25 @@ def test_collisions_are_counted_and_exposed(sim_proc, probe):
     assert world.collisions >= 1
     assert world.robot[0] < 1.8 - 0.125  # pushed against it, not through it
     sim_proc.wait_for_output(r"collision \(total", timeout=10)
+
+
+def test_lifecycle_autostart_false_waits_for_transitions(procs, probe):
+    from lifecycle_msgs.msg import Transition
+    from lifecycle_msgs.srv import ChangeState, GetState
+
+    p = procs([tool("sim_node"), "--ros-args", "-r", "__node:=managed_sim", "-r", "/odom:=/managed/odom", "-p", "autostart:=false", "-p", "scenario:=red_box_ahead"])
+    p.wait_for_output(r"autostart is false", timeout=60)
+    key = probe.subscribe("/managed/odom", key="modom", like=ifc.ODOM)
+    state = probe.call(GetState, "/managed_sim/get_state")
+    assert state.current_state.label == "unconfigured"
+    time.sleep(1.0)
+    assert probe.received(key) == []
+    for t in (Transition.TRANSITION_CONFIGURE, Transition.TRANSITION_ACTIVATE):
+        assert probe.call(ChangeState, "/managed_sim/change_state", ChangeState.Request(transition=Transition(id=t))).success
+    probe.wait_for(key, timeout=20)
+    assert probe.call(GetState, "/managed_sim/get_state").current_state.label == "active"
+    assert probe.call(ChangeState, "/managed_sim/change_state", ChangeState.Request(transition=Transition(id=Transition.TRANSITION_DEACTIVATE))).success
+    time.sleep(0.5)
+    probe.clear(key)
+    time.sleep(1.0)
+    assert probe.received(key) == []  # inactive: lifecycle publishers are silent

@@ -106,6 +106,7 @@ class CausalLMParser:
         else:
             prompt = "\n".join(m["content"] for m in messages) + "\nJSON:"
         ids = self.tok(prompt, return_tensors="pt")
+        ids.pop("token_type_ids", None)  # BERT-style tokenizers add it; causal LMs do not take it
         with torch.inference_mode():
             out = self.model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=False, pad_token_id=self.tok.pad_token_id or self.tok.eos_token_id)
         return self.tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
