@@ -282,6 +282,7 @@ def _p95(values):
 def cmd_evaluate(a) -> int:
     import json
     import random
+    import shutil
 
     from autogpt_ros.evaluation import Harness, make_instruction
 
@@ -305,7 +306,18 @@ def cmd_evaluate(a) -> int:
             else:
                 world = h.reset(seed=a.seed + i)
                 text, skill, target = make_instruction(world, rng)
+            bag = None
+            if a.bag:
+                from autogpt_ros.evaluation import BagRecorder
+
+                bag_path = os.path.join(a.out, "bags", f"episode_{i + 1:03d}")
+                shutil.rmtree(bag_path, ignore_errors=True)
+                os.makedirs(os.path.dirname(bag_path), exist_ok=True)
+                bag = BagRecorder(h.node, bag_path)
             ep = h.run_episode(text, world, skill, target, spoken=a.spoken)
+            if bag is not None:
+                n = bag.close()
+                h.log(f"  recorded {n} messages to {bag_path} (MCAP)")
             results.append(ep)
             h.log(f"episode {i + 1}: {'OK  ' if ep.success else 'FAIL'} {text!r} ({skill} {target}) {ep.reason}; heard {ep.heard!r}" if a.spoken else f"episode {i + 1}: {'OK  ' if ep.success else 'FAIL'} {text!r} ({skill} {target}) {ep.reason}")
             if a.stop_every and (i + 1) % a.stop_every == 0:
@@ -411,6 +423,7 @@ def _evaluate(sub):
     p.add_argument("--out", default="eval_out")
     p.add_argument("--stop-every", type=int, default=5, help="measure the stop latency after every N episodes (0: never)")
     p.add_argument("--min-success", type=float, default=0.0, help="exit non-zero below this success rate")
+    p.add_argument("--bag", action="store_true", help="record each episode as a rosbag2 (MCAP) in OUT/bags/")
     p.set_defaults(func=cmd_evaluate)
 
 

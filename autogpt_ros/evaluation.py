@@ -57,8 +57,11 @@ class Episode:
     heard: str = ""
 
 
-def synthesize(text: str, voice: str = "en-us") -> np.ndarray:
-    """16 kHz int16 speech from espeak-ng (raises FileNotFoundError without it)."""
+def synthesize(text: str, voice: str = "en-us+f2") -> np.ndarray:
+    """16 kHz int16 speech from espeak-ng (raises FileNotFoundError without it).
+
+    The default voice is en-us+f2: with espeak's male en-us voices PocketSphinx hears
+    "box" as "ball" (see `autogpt-ros bench speech`, which reports every voice)."""
     from autogpt_ros.speech.audio import load_16k
 
     exe = shutil.which("espeak-ng")
@@ -91,14 +94,29 @@ class Harness:
         self.log(f"started the graph (sim_node + agent) with {' '.join(args)}; waiting for it")
         deadline = time.monotonic() + timeout
         needed = {"sim_node", "camera_node", "reasoning_node", "fusion_node", "policy_node"}
+        if self.launch_args.get("with_speech", "true") != "false":
+            needed.add("microphone_node")
+        active = set()
         while time.monotonic() < deadline:
             names = set(self.node.get_node_names())
-            if needed <= names and self.got("world") and self.got("objects"):
+            for n in sorted((needed & names) - active):
+                if self._lifecycle_state(n) == "active":  # configured: models loaded, subscriptions made
+                    active.add(n)
+            if active == needed and self.got("world") and self.got("objects"):
+                self.log(f"graph up: {', '.join(sorted(active))} active")
                 return
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the graph exited (code {self.proc.returncode}); see {self.log_dir or 'the launch output'}")
             time.sleep(0.2)
         raise RuntimeError(f"the graph did not come up within {timeout:.0f} s (nodes seen: {sorted(set(self.node.get_node_names()))})")
+
+    def _lifecycle_state(self, node_name: str) -> str:
+        from lifecycle_msgs.srv import GetState
+
+        try:
+            return self._call(GetState, f"/{node_name}/get_state", GetState.Request(), timeout=2.0).current_state.label
+        except RuntimeError:
+            return "unknown"
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -139,7 +157,11 @@ class Harness:
 
     def _spin(self):
         while self._run:
-            self.ex.spin_once(timeout_sec=0.05)
+            try:
+                self.ex.spin_once(timeout_sec=0.05)
+            except Exception as e:  # a bad callback must not stop the evaluator
+                if self._run:
+                    self.log(f"evaluator callback error: {type(e).__name__}: {e}")
 
     def _cb(self, key):
         def cb(m):
@@ -335,3 +357,44 @@ def make_instruction(world: ifc.WorldPayload, rng: random.Random, skills=("go_to
     obj = rng.choice(world.objects)
     skill = rng.choice(skills)
     return rng.choice(PHRASES[skill]).format(t=f"{obj.color} {obj.shape}"), skill, f"{obj.color} {obj.shape}"
+
+
+BAG_TOPICS = [ifc.ODOM, ifc.SCAN, ifc.CMD_VEL, ifc.GROUND_TRUTH, ifc.OBJECTS, ifc.SCENE, ifc.GOAL, ifc.DECISION, ifc.STATUS, ifc.STATE,
+              ifc.ESTOP, ifc.TRANSCRIPT, ifc.INSTRUCTION, ifc.SAY, ifc.WORLD, ifc.DEBUG_IMAGE]
+
+
+class BagRecorder:
+    """Records topics as a rosbag2 (MCAP) with the rosbags library: readable by Foxglove and `ros2 bag`."""
+
+    def __init__(self, node, path: str, topics=BAG_TOPICS):
+        from rosbags.rosbag2 import StoragePlugin, Writer
+        from rosbags.typesys import Stores, get_typestore
+
+        self.typestore = get_typestore(Stores.ROS2_KILTED)
+        self.writer = Writer(path, version=9, storage_plugin=StoragePlugin.MCAP)
+        self.writer.open()
+        self.lock = threading.Lock()
+        self.conns = {}
+        self.subs = []
+        self.node = node
+        self.count = 0
+        for t in topics:
+            self.conns[t] = self.writer.add_connection(t, ifc.topic(t).type, typestore=self.typestore)
+            self.subs.append(node.create_subscription(ifc.msg_class(t), t, self._cb(t), ifc.qos_profile(t, "sub"), raw=True))
+
+    def _cb(self, topic):
+        def cb(data: bytes):
+            with self.lock:
+                if self.writer is not None:
+                    self.writer.write(self.conns[topic], time.time_ns(), data)
+                    self.count += 1
+
+        return cb
+
+    def close(self) -> int:
+        for s in self.subs:
+            self.node.destroy_subscription(s)
+        with self.lock:
+            self.writer.close()
+            self.writer = None
+        return self.count

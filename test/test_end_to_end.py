@@ -35,7 +35,7 @@ def test_evaluate_typed_episodes_with_stop_latency(tmp_path):
         + json.dumps({"text": "please drive to the red box", "scenario": "red_box_ahead"}) + "\n"
     )
     js = tmp_path / "eval.json"
-    r = subprocess.run([tool("autogpt-ros"), "evaluate", "--instructions", str(instr), "--json", str(js), "--out", str(tmp_path / "eval"), "--stop-every", "2"],
+    r = subprocess.run([tool("autogpt-ros"), "evaluate", "--instructions", str(instr), "--json", str(js), "--out", str(tmp_path / "eval"), "--stop-every", "2", "--bag"],
                        capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     rep = json.loads(js.read_text())
@@ -45,3 +45,13 @@ def test_evaluate_typed_episodes_with_stop_latency(tmp_path):
     assert rep["success_rate_by_skill"] == {"find": 1.0, "go_to": 1.0}
     assert rep["stop_typed_p95_ms"] is not None and rep["goal_to_cmd_vel_p95_ms"] is not None
     assert (tmp_path / "eval" / "evaluation.md").exists() and (tmp_path / "eval" / "trajectories.png").exists()
+    # the episodes were recorded as rosbag2 (MCAP) files that rosbags reads back
+    from rosbags.highlevel import AnyReader
+    from rosbags.typesys import Stores, get_typestore
+
+    bag = tmp_path / "eval" / "bags" / "episode_002"
+    with AnyReader([bag], default_typestore=get_typestore(Stores.ROS2_KILTED)) as reader:
+        topics = {c.topic for c in reader.connections}
+        assert {"/cmd_vel", "/agent/decision", "/sim/ground_truth"} <= topics
+        cmds = [reader.deserialize(raw, c.msgtype) for c, t, raw in reader.messages() if c.topic == "/cmd_vel"]
+        assert any(abs(m.linear.x) > 0.01 for m in cmds)

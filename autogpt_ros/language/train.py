@@ -172,38 +172,16 @@ def tag_report(tok, model, samples: List[Sample]):
 
 
 def skill_confusion_png(parser, items, path: str) -> None:
-    import matplotlib
+    from autogpt_ros.plots import confusion_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import confusion_matrix
-
-    labels = list(SKILL_LABELS) + ["none"]
     yt, yp = [], []
     for it in items:
         got = [s["skill"] for s in parser.parse(it["text"]).goal_json()["steps"]]
         want = [s["skill"] for s in it["goal"]["steps"]]
         n = max(len(got), len(want), 1)
-        got += ["none"] * (n - len(got))
-        want += ["none"] * (n - len(want))
-        yt += want
-        yp += got
-    cm = confusion_matrix(yt, yp, labels=labels)
-    fig, ax = plt.subplots(figsize=(6, 5))
-    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(labels)), labels, rotation=45)
-    ax.set_yticks(range(len(labels)), labels)
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8, color="w" if norm[i, j] > 0.5 else "k")
-    ax.set_xlabel("predicted skill")
-    ax.set_ylabel("true skill")
-    ax.set_title("language: skills on the hand-written paraphrases")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        yt += want + ["none"] * (n - len(want))
+        yp += got + ["none"] * (n - len(got))
+    confusion_png(yt, yp, list(SKILL_LABELS) + ["none"], path, "language: skills on the hand-written paraphrases", "predicted skill", "true skill")
 
 
 def train_language(out: str, report_dir: str, n_train: int = 2400, n_val: int = 300, epochs: int = 4, seed: int = 0, base: str = LM.DEFAULT_BASE, batch: int = 32, lr: float = 6e-4, log=print) -> dict:

@@ -28,6 +28,7 @@ from autogpt_ros.perception.dataset import Frame, color_labels, render_dataset
 from autogpt_ros.perception.detector import Detector, box_features, crop_input
 from autogpt_ros.perception.evaluate import evaluate, iou
 from autogpt_ros.perception.geometry import Intrinsics
+from autogpt_ros.plots import confusion_png
 from autogpt_ros.sim.robot import load_robot
 
 
@@ -190,33 +191,12 @@ class _Staged(Detector):
 
 
 def report(y_true, y_pred, out_dir: str, log) -> dict:
-    from sklearn.metrics import classification_report, confusion_matrix
+    from sklearn.metrics import classification_report
 
     text = classification_report(y_true, y_pred, zero_division=0, digits=3)
     log("\n" + text)
     labels = sorted(set(y_true) | set(y_pred), key=lambda s: (s == "none", s))
-    cm = confusion_matrix(y_true, y_pred, labels=labels)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(6, len(labels) * 0.42), max(5, len(labels) * 0.4)))
-    norm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(labels)), labels, fontsize=7)
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6, color="w" if norm[i, j] > 0.5 else "k")
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title("vision: held-out confusion matrix (none = missed / false detection)")
-    fig.tight_layout()
-    png = os.path.join(out_dir, "vision_confusion.png")
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    png = confusion_png(y_true, y_pred, labels, os.path.join(out_dir, "vision_confusion.png"), "vision: held-out confusion matrix (none = missed / false detection)")
     with open(os.path.join(out_dir, "vision_report.txt"), "w") as f:
         f.write(text)
     return {"classification_report": text, "confusion_png": png}
