@@ -61,6 +61,7 @@ class CameraNode(AgentNode):
         self._slot = None
         self._cv = threading.Condition()
         self.frames = 0
+        self.debug_frames = 0  # annotated frames drawn (only while someone subscribes)
         self.pub_objects = self.publisher(ifc.OBJECTS)
         self.pub_scene = self.publisher(ifc.SCENE)
         self.pub_markers = self.publisher(ifc.MARKERS)
@@ -156,8 +157,11 @@ class CameraNode(AgentNode):
         self.pub_scene.publish(String(data=scene_sentence(objs)))
         self.pub_markers.publish(self.markers(msg.header, objs))
         if self.pub_debug.get_subscription_count() > 0:
+            if self.debug_frames == 0:
+                self.get_logger().info("debug image subscribed: drawing annotated frames")
             dbg = cv2_to_imgmsg(draw(rgb, dets), "rgb8", header=msg.header)
             self.pub_debug.publish(dbg)
+            self.debug_frames += 1
         self.frames += 1
 
     def markers(self, header, objs) -> MarkerArray:
