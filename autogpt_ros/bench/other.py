@@ -38,6 +38,7 @@ def perception(json_path: str = "", seed: int = 7, frames: int = 200) -> dict:
             res.update({
                 "recall": r_depth["recall"], "precision": r_depth["precision"], "label_accuracy": r_depth["label_accuracy"],
                 "bearing_err_p95_deg": r_depth["bearing_err_p95_deg"],
+                "bearing_err_p95_deg_uncut": r_depth["bearing_err_p95_deg_uncut"],
                 "distance_err_p95_pct_depth": r_depth["distance_err_p95_pct"],
                 "distance_err_p95_pct_nodepth": r_nodepth["distance_err_p95_pct"],
                 "objects": r_depth["objects"], "frames": len(data), "cpu_share": cpu,

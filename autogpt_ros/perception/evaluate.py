@@ -41,7 +41,7 @@ def evaluate(detector, frames: List[Frame], K: Intrinsics, use_depth: bool, min_
     bearing and distance errors, per-frame latency, and per-label true/pred lists for reports."""
     tp = fp = fn = 0
     correct = 0
-    bearing_err, dist_err, latencies = [], [], []
+    bearing_err, bearing_err_uncut, dist_err, latencies = [], [], [], []
     y_true, y_pred = [], []
     for f in frames:
         t = time.perf_counter()
@@ -58,7 +58,12 @@ def evaluate(detector, frames: List[Frame], K: Intrinsics, use_depth: bool, min_
                 correct += ok
                 y_true.append(f"{g.color} {g.shape}")
                 y_pred.append(d.label)
-                bearing_err.append(abs(math.degrees(d.bearing_rad - g.bearing)))
+                err = abs(math.degrees(d.bearing_rad - g.bearing))
+                bearing_err.append(err)
+                gx, gy, gw, gh = g.bbox
+                H, W = f.rgb.shape[:2]
+                if gx > 0 and gx + gw < W:  # not cut by the left or right image edge
+                    bearing_err_uncut.append(err)
                 if d.distance_m is not None and g.distance > 0:
                     dist_err.append(abs(d.distance_m - g.distance) / g.distance * 100)
         for j in ug:
@@ -82,6 +87,7 @@ def evaluate(detector, frames: List[Frame], K: Intrinsics, use_depth: bool, min_
         "precision": tp / max(1, tp + fp),
         "label_accuracy": correct / max(1, tp),
         "bearing_err_p95_deg": p(bearing_err),
+        "bearing_err_p95_deg_uncut": p(bearing_err_uncut),
         "distance_err_p95_pct": p(dist_err),
         "latency_p50_ms": float(np.percentile(latencies, 50)) if latencies else float("nan"),
         "latency_p95_ms": p(latencies),
