@@ -199,6 +199,10 @@ class Probe:
         got = self.received(key)
         raise AssertionError(f"timed out after {timeout}s waiting for {count} matching message(s) on {key}; got {len(got)}: {str(got[-1:])[:500]}")
 
+    def wait_for_first(self, key: str, predicate: Callable = lambda m: True, timeout: float = 20.0):
+        """The earliest received message that matches (wait_for returns the newest)."""
+        return self.wait_for(key, predicate, timeout, count=1) and [m for m in self.received(key) if predicate(m)][0]
+
     def call(self, srv_type, name: str, request=None, timeout: float = 20.0):
         cli = self.node.create_client(srv_type, name)
         if not cli.wait_for_service(timeout_sec=timeout):
