@@ -61,14 +61,9 @@ class Policy:
 
     def __init__(self, path: Optional[str] = None):
         path = path or default_weights()
-        if not os.path.isfile(path):
-            raise PolicyError(f"policy not found: {path} (train with `autogpt-ros train-policy`)")
-        try:
-            ck = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise PolicyError(f"cannot read policy {path}: {e}") from None
-        if ck.get("format") != "autogpt_ros.policy/1":
-            raise PolicyError(f"{path} is not an autogpt_ros policy")
+        from autogpt_ros.checkpoints import load_checkpoint_file
+
+        ck = load_checkpoint_file(path, "autogpt_ros.policy/1", "policy", "train-policy", PolicyError)
         if list(ck["layout"]) != list(LAYOUT):
             raise PolicyError(f"{path} was trained on another observation layout; retrain with train-policy")
         self.actor, self.critic = Actor(ck["hidden"]), Critic(ck["hidden"])

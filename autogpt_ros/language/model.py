@@ -114,13 +114,10 @@ class ModelError(RuntimeError):
 
 def load(path: str, quantize: bool = True, threads: Optional[int] = None):
     """(tokenizer, JointModel ready for CPU inference, meta) from a train-language checkpoint."""
-    if not os.path.isfile(path):
-        raise ModelError(f"language model not found: {path} (train with `autogpt-ros train-language`)")
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ModelError(f"cannot read language model {path}: {e}") from None
-    if ck.get("format") != "autogpt_ros.language/1" or tuple(ck["tags"]) != TAGS or tuple(ck["skills"]) != SKILL_LABELS:
+    from autogpt_ros.checkpoints import load_checkpoint_file
+
+    ck = load_checkpoint_file(path, "autogpt_ros.language/1", "language model", "train-language", ModelError)
+    if tuple(ck["tags"]) != TAGS or tuple(ck["skills"]) != SKILL_LABELS:
         raise ModelError(f"{path} is not a compatible autogpt_ros language checkpoint")
     if threads:
         torch.set_num_threads(threads)

@@ -112,14 +112,9 @@ class CheckpointError(RuntimeError):
 
 def load_checkpoint(path: str) -> Tuple[ColorSegNet, ShapeNet, dict]:
     """Load a checkpoint written by train-vision (the default one or a user's)."""
-    if not os.path.isfile(path):
-        raise CheckpointError(f"vision weights not found: {path} (train with `autogpt-ros train-vision`)")
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"cannot read vision weights {path}: {e}") from None
-    if ck.get("format") != "autogpt_ros.vision/1":
-        raise CheckpointError(f"{path} is not an autogpt_ros vision checkpoint")
+    from autogpt_ros.checkpoints import load_checkpoint_file
+
+    ck = load_checkpoint_file(path, "autogpt_ros.vision/1", "vision weights", "train-vision", CheckpointError)
     if tuple(ck["color_classes"]) != COLOR_CLASSES or tuple(ck["shape_classes"]) != SHAPE_CLASSES:
         raise CheckpointError(f"{path} was trained for other classes: {ck['color_classes']} / {ck['shape_classes']}")
     seg, shape = ColorSegNet(), ShapeNet()
