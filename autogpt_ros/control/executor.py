@@ -16,7 +16,8 @@ from autogpt_ros.observation import INDEX
 # evaluation's ground-truth criteria so that a "succeeded" here is one there.
 GO_TO_RANGE = tasks.GO_TO_DISTANCE - 0.07
 GO_TO_FACING = tasks.GO_TO_FACING * 0.8
-FIND_CENTRED = tasks.FIND_CENTRED * 0.8
+FIND_CENTRED = tasks.FIND_CENTRED * 0.6
+FIND_FINISH = math.radians(30.0)  # within this the executor centres the target itself
 
 
 def wrap(a: float) -> float:
@@ -105,8 +106,14 @@ class SkillExecutor:
         rng = obs[INDEX["distance"]] * 5.0
         if skill == "go_to" and visible and rng + self.camera_offset <= GO_TO_RANGE + self.camera_offset and abs(bearing) <= GO_TO_FACING:
             return self._finish("succeeded", 1.0, "reached the target")
-        if skill == "find" and visible and abs(bearing) <= FIND_CENTRED:
-            return self._finish("succeeded", 1.0, "target in view and centred")
+        if skill == "find" and visible and abs(bearing) <= FIND_FINISH:
+            # the policy found it: centre it with a proportional turn and stop turning before
+            # declaring success (the base keeps turning while it decelerates)
+            w_now = obs[INDEX["angular_velocity"]] * self.max_angular
+            if abs(bearing) <= FIND_CENTRED and abs(w_now) < 0.25:
+                return self._finish("succeeded", 1.0, "target in view and centred")
+            w = float(np.clip(1.5 * bearing, -0.6, 0.6))
+            return StepResult(0.0, w, "running", 0.9)
         av, aw = self.policy.act(obs)
         progress = 0.0
         if obs[INDEX["target_known"]] > 0.5:
