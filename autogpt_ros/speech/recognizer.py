@@ -122,11 +122,7 @@ class WhisperRecognizer(Recognizer):
         conf = float(np.exp(np.mean([s.avg_logprob for s in segs]))) if segs else 0.0
         if segs and np.mean([s.no_speech_prob for s in segs]) > 0.6:
             return Transcript("", conf, (time.perf_counter() - t) * 1000, self.name, "whisper: no speech")
-        return Transcript(_words_to_text(text), conf, (time.perf_counter() - t) * 1000, self.name)
-
-
-def _words_to_text(text: str) -> str:
-    return text
+        return Transcript(text, conf, (time.perf_counter() - t) * 1000, self.name)
 
 
 def whisper_model_path(model: str) -> str:
