@@ -28,6 +28,10 @@ from autogpt_ros import interfaces as ifc
 from autogpt_ros.memory import ObjectMemory, Sighting
 
 
+#: an e-stop raised this long before a spoken or typed "stop" belongs to that stop (seconds)
+VOICE_STOP_WINDOW = 2.0
+
+
 @dataclass
 class Action:
     kind: str  # "goal" | "decision" | "say" | "estop"
@@ -63,6 +67,7 @@ class Agent:
         self.replans = 0
         self.estop_mine = False
         self.estop_other = False
+        self.estop_other_t = -1e9
         self.current_goal: Optional[ifc.GoalPayload] = None  # re-sent as a heartbeat while running
         self._ids = itertools.count(1)
 
@@ -75,11 +80,12 @@ class Agent:
     def odometry(self, pose: Tuple[float, float, float]) -> None:
         self.pose = pose
 
-    def estop(self, engaged: bool, mine: bool) -> None:
+    def estop(self, engaged: bool, mine: bool, now: float = 0.0) -> None:
         """An /agent/estop message: ``mine`` when this agent published it."""
         if mine:
             return
         self.estop_other = engaged
+        self.estop_other_t = now
         if engaged:
             self.estop_mine = False
 
@@ -147,6 +153,9 @@ class Agent:
         return f"I am not sure I understood \"{res.text.strip()}\". Could you say it another way?"
 
     def _stop(self, res, now: float) -> List[Action]:
+        if self.estop_other and now - self.estop_other_t <= VOICE_STOP_WINDOW:
+            # the microphone raised the e-stop for this very "stop": it is the operator's
+            self.estop_other = False
         self.plan = [ifc.StopStep()]
         self.plan_id = f"p{next(self._ids)}"
         self.index = 0

@@ -179,3 +179,15 @@ def test_agent_replans_once_after_a_failed_go_to_and_times_out_silent_steps(pars
     assert retry.step.skill == "find"
     acts = ag.tick(100.0)
     assert any(a.kind == "decision" and "plan abandoned" in a.payload.reason for a in acts)
+
+
+def test_a_voice_stop_owns_the_estop_the_microphone_raised(parser):
+    ag = Agent(parser.parse)
+    ag.estop(True, mine=False, now=10.0)  # microphone_node's fast path
+    ag.instruction("stop", 10.5)  # ...and its transcript
+    acts = ag.instruction("turn left", 20.0)
+    assert kinds(acts)[0] == "estop" and acts[0].payload is False and "goal" in kinds(acts)
+    ag2 = Agent(parser.parse)
+    ag2.estop(True, mine=False, now=0.0)  # someone else's, long ago
+    ag2.instruction("stop", 30.0)
+    assert "goal" not in kinds(ag2.instruction("turn left", 40.0))

@@ -97,7 +97,7 @@ class ReasoningNode(AgentNode):
 
     def on_estop(self, msg: Bool) -> None:
         mine = self._my_estop is not None and bool(msg.data) == self._my_estop
-        self.agent.estop(bool(msg.data), mine)
+        self.agent.estop(bool(msg.data), mine, self.now_s())
 
     def on_tick(self) -> None:
         now = self.now_s()

@@ -51,15 +51,21 @@ class SpeechPipeline:
                     self.spotter.reset()
                     self.spotter.start()
                     word = self.spotter.feed(self.vad.current_audio())
-                    if word:
+                    if word and self._confirm():
                         out.append(self._stop(word, ev.time_s))
             elif ev.kind in ("end", "dropped"):
                 out.extend(self._finish(ev))
         if self.spotter is not None and self.vad.in_speech and was_in_speech and not self._stop_fired:
             word = self.spotter.feed(np.asarray(chunk, dtype=np.int16))
-            if word:
+            if word and self._confirm():
                 out.append(self._stop(word, self.vad._start_t))
         return out
+
+    def _confirm(self) -> bool:
+        """Keyword spotting alone false-alarms on short words ("please" -> "freeze");
+        a stop counts only if the grammar decoder also hears a stop word in the audio so far."""
+        tr = self.recognizer.transcribe(self.vad.current_audio())
+        return any(w in STOP_WORDS for w in tr.text.split())
 
     def _stop(self, word: str, start: float) -> SpeechEvent:
         self._stop_fired = True
