@@ -116,8 +116,12 @@ class Agent:
         self.timings["parse_done"] = now + (time.perf_counter() - t0)
         steps = list(res.plan.steps)
         actions: List[Action] = []
-        if steps and steps[0].skill == "stop":
+        if steps and steps[0].skill == "stop" and all(s.skill == "stop" for s in steps):
             return self._stop(res, now)
+        preempt_note = ""
+        if steps and steps[0].skill == "stop":  # "stop, then turn left": the new plan preempts the old one
+            steps = [s for s in steps[1:] if s.skill != "stop"] or steps[:1]
+            preempt_note = "stop: the current plan is preempted; "
         if not steps:
             self.plan, self.index, self.current_goal = [], -1, None
             reason = res.reason or "nothing actionable"
@@ -141,7 +145,7 @@ class Agent:
         self.plan = self._ground(steps)
         self.replans = 0
         notes = "; ".join(res.notes)
-        actions.append(self._decision(f"new plan from {origin} instruction ({len(self.plan)} steps){': ' + notes if notes else ''}", res.source, res.confidence, index=-1))
+        actions.append(self._decision(f"{preempt_note}new plan from {origin} instruction ({len(self.plan)} steps){': ' + notes if notes else ''}", res.source, res.confidence, index=-1))
         self.index = -1
         actions += self._advance(now, res.source, res.confidence)
         return actions

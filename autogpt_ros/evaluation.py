@@ -80,6 +80,7 @@ class Harness:
         self.log_dir = log_dir
         self.proc: Optional[subprocess.Popen] = None
         self.node = None
+        self.interrupted = False
 
     def log(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -156,12 +157,19 @@ class Harness:
         self._thread.start()
 
     def _spin(self):
+        import rclpy
+
         while self._run:
+            if not rclpy.ok():  # Ctrl-C or SIGTERM shut rclpy down: stop the evaluation
+                self._run = False
+                self.interrupted = True
+                return
             try:
                 self.ex.spin_once(timeout_sec=0.05)
             except Exception as e:  # a bad callback must not stop the evaluator
-                if self._run:
+                if self._run and rclpy.ok():
                     self.log(f"evaluator callback error: {type(e).__name__}: {e}")
+                    time.sleep(0.05)
 
     def _cb(self, key):
         def cb(m):
@@ -202,7 +210,12 @@ class Harness:
         self.clear()
         return world
 
+    def check(self) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt("evaluation interrupted")
+
     def _call(self, srv, name, req, timeout=30.0):
+        self.check()
         cli = self.node.create_client(srv, name)
         if not cli.wait_for_service(timeout_sec=timeout):
             raise RuntimeError(f"service {name} is not available")
@@ -283,6 +296,7 @@ class Harness:
         deadline_wall = time.monotonic() + time_limit * 3 + 30
         final = None
         while time.monotonic() < deadline_wall:
+            self.check()
             truth = self.got("truth")
             if truth:
                 t_now = stamp_of(truth[-1][1])

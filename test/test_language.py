@@ -191,3 +191,13 @@ def test_a_voice_stop_owns_the_estop_the_microphone_raised(parser):
     ag2.estop(True, mine=False, now=0.0)  # someone else's, long ago
     ag2.instruction("stop", 30.0)
     assert "goal" not in kinds(ag2.instruction("turn left", 40.0))
+
+
+def test_stop_then_more_steps_preempts_without_latching_the_estop(parser):
+    ag = Agent(parser.parse)
+    ag.instruction("move forward two meters", 0.0)
+    acts = ag.instruction("stop and then turn left", 1.0)
+    assert "estop" not in kinds(acts)
+    goal = [a.payload for a in acts if a.kind == "goal"][0]
+    assert goal.step.skill == "turn"
+    assert any(a.kind == "decision" and a.payload.reason.startswith("stop: the current plan is preempted") for a in acts)

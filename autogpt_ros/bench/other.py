@@ -180,25 +180,30 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
                     lat.append((t_end - t_speech_end) * 1000)
             fig[cond] = {"exact": float(np.mean(exact)), "wer": float(np.mean(wers)), "latency_p95_ms": float(np.percentile(lat, 95)) if lat else None, "rtf": dec_s / audio_s}
         # stop fast path: stream time from the end of "stop" to detection
-        stop_lat = []
+        stop_lat, false_alarms, others = [], 0, 0
         spot = StopSpotter()
-        for text, pcm in clips:
-            if text not in ("stop", "halt", "freeze"):
-                continue
+        for text, pcm in tqdm(clips, desc=f"{backend} stop words", leave=False):
+            is_stop = text in ("stop", "halt", "freeze")
             stream = np.concatenate([np.zeros(RATE // 2, np.int16), pcm, np.zeros(RATE, np.int16)])
             pipe = SpeechPipeline(rec, spotter=spot)
+            fired = None
             for i in range(0, len(stream), 480):
                 if any(ev.kind == "stop" for ev in pipe.feed(stream[i : i + 480])):
-                    stop_lat.append(max(0.0, ((i + 480) / RATE - (RATE // 2 + len(pcm)) / RATE) * 1000))
+                    fired = i
                     break
+            if is_stop:
+                # stream time of the e-stop after the word ended (<= 0: before the end of the word)
+                stop_lat.append(None if fired is None else max(0.0, ((fired + 480) / RATE - (RATE // 2 + len(pcm)) / RATE) * 1000))
             else:
-                stop_lat.append(None)
+                others += 1
+                false_alarms += fired is not None
         heard = [x for x in stop_lat if x is not None]
         out["backends"][backend] = {
             "exact_match_clean": fig["clean"]["exact"], "exact_match_snr20": fig["snr20"]["exact"], "exact_match_snr10": fig["snr10"]["exact"],
             "wer_clean": fig["clean"]["wer"], "wer_snr20": fig["snr20"]["wer"], "wer_snr10": fig["snr10"]["wer"], "rtf": fig["clean"]["rtf"],
             "latency_p95_ms": fig["clean"]["latency_p95_ms"], "stop_latency_p95_ms": float(np.percentile(heard, 95)) if heard else None,
             "stop_detected": f"{len(heard)}/{len(stop_lat)}",
+            "stop_false_alarms": f"{false_alarms}/{others}",
         }
     default = out["backends"].get("pocketsphinx", {})
     out.update({k: v for k, v in default.items()})
