@@ -236,11 +236,11 @@ class Harness:
         self.pub_instruction.publish(String(data=text))
         return t
 
-    def speak(self, text: str) -> float:
+    def speak(self, text: str, speech: Optional[np.ndarray] = None) -> float:
         """Play synthesised speech on /audio/pcm at real time; returns the wall time speech ended."""
         from std_msgs.msg import Int16MultiArray
 
-        speech = synthesize(text)
+        speech = synthesize(text) if speech is None else speech
         pcm = np.concatenate([np.zeros(4800, np.int16), speech, np.zeros(16000, np.int16)])
         t0 = time.monotonic()
         end_of_speech = t0 + (4800 + len(speech)) / 16000.0
@@ -351,13 +351,13 @@ class Harness:
 
     def stop_latency(self, spoken: bool) -> Optional[float]:
         """Start a motion, say "stop", and time the first zero /cmd_vel after it (ms)."""
+        speech = synthesize("stop") if spoken else None  # ready before the motion starts
         self.clear()
         self.say("turn left 360 degrees")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not [1 for _, m in self.got("cmd") if abs(m.angular.z) > 0.2]:
             time.sleep(0.05)
-        time.sleep(0.5)
-        t_ref = self.speak("stop") if spoken else self.say("stop")
+        t_ref = self.speak("stop", speech) if spoken else self.say("stop")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             zero = [t for t, m in self.got("cmd") if t >= t_ref and abs(m.linear.x) < 1e-6 and abs(m.angular.z) < 1e-6]
