@@ -138,7 +138,7 @@ def cmd_train_policy(a) -> int:
     from autogpt_ros.control.train import train_policy
 
     export = a.export if a.export is not None else (os.path.join(_data_dir(), "policy.pt") if a.algo != "dqn" else None)
-    train_policy(a.out, algo=a.algo, steps=a.steps, seed=a.seed, eval_every=a.eval_every, eval_episodes=a.eval_episodes, export_path=export or None)
+    train_policy(a.out, algo=a.algo, steps=a.steps, seed=a.seed, eval_every=a.eval_every, eval_episodes=a.eval_episodes, export_path=export or None, init=a.init)
     return 0
 
 
@@ -180,6 +180,7 @@ def _training(sub):
     p.add_argument("--eval-every", type=int, default=100_000)
     p.add_argument("--eval-episodes", type=int, default=40)
     p.add_argument("--export", default=None, help="where to copy the best exported policy (default: autogpt_ros/data/policy.pt; '' for nowhere)")
+    p.add_argument("--init", default="", help="continue training from a saved stable-baselines3 model (OUT/best_ppo.zip)")
     p.set_defaults(func=cmd_train_policy)
 
     p = sub.add_parser("evaluate-policy", help="evaluate a policy in the simulator without ROS")

@@ -185,7 +185,7 @@ class _Recorder:
         plt.close(fig)
 
 
-def train_policy(out_dir: str, algo: str = "ppo", steps: int = 600_000, seed: int = 0, n_envs: int = 8, eval_every: int = 100_000, eval_episodes: int = 40, export_path: Optional[str] = None, log=print) -> dict:
+def train_policy(out_dir: str, algo: str = "ppo", steps: int = 600_000, seed: int = 0, n_envs: int = 8, eval_every: int = 100_000, eval_episodes: int = 40, export_path: Optional[str] = None, init: str = "", log=print) -> dict:
     from stable_baselines3 import DQN, PPO, SAC
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import DummyVecEnv
@@ -206,6 +206,9 @@ def train_policy(out_dir: str, algo: str = "ppo", steps: int = 600_000, seed: in
                     policy_kwargs=dict(net_arch=[64, 64]), seed=seed, verbose=0, device="cpu")
     else:
         raise ValueError(f"unknown algorithm {algo!r} (ppo, sac, dqn)")
+    if init:  # continue from a saved stable-baselines3 model (best_<algo>.zip)
+        model = {"ppo": PPO, "sac": SAC, "dqn": DQN}[algo].load(init, env=venv, device="cpu")
+        log(f"continuing from {init}")
     rec = _Recorder(out_dir)
     best = {"success_rate": -1.0}
     best_path = os.path.join(out_dir, "best_policy.pt")
@@ -239,7 +242,7 @@ def train_policy(out_dir: str, algo: str = "ppo", steps: int = 600_000, seed: in
                 evaluate_now(self.num_timesteps)
             return True
 
-    model.learn(total_timesteps=steps, callback=EvalCB(), progress_bar=True)
+    model.learn(total_timesteps=steps, callback=EvalCB(), progress_bar=True, reset_num_timesteps=not init)
     evaluate_now(model.num_timesteps)
     rec.plot(os.path.join(out_dir, "learning_curve.png"))
     summary = {"algo": algo, "steps": steps, "seed": seed, "train_seconds": round(time.time() - t0, 1), "best": best}
