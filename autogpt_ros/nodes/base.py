@@ -137,6 +137,14 @@ class AgentNode(LifecycleNode):
             self._last_warn[key] = now
             self.get_logger().warning(f"{what}: {why} (count {self.errors[what]})")
 
+    def payload(self, cls, msg, what: str):
+        """The JSON payload of a String message as ``cls``, or None (counted and warned about)."""
+        try:
+            return ifc.decode(cls, msg.data)
+        except ifc.PayloadError as e:
+            self.reject(what, str(e))
+            return None
+
     def now_s(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
 

@@ -61,16 +61,14 @@ class FusionNode(AgentNode):
         self.timer(1.0 / float(self.param("rate")), self.on_tick)
 
     def on_objects(self, msg: String) -> None:
-        try:
-            self.fusion.detections(ifc.decode(ifc.ObjectsPayload, msg.data), self.now_s())
-        except ifc.PayloadError as e:
-            self.reject("perception/objects", str(e))
+        objects = self.payload(ifc.ObjectsPayload, msg, "perception/objects")
+        if objects is not None:
+            self.fusion.detections(objects, self.now_s())
 
     def on_goal(self, msg: String) -> None:
-        try:
-            self.fusion.set_goal(ifc.decode(ifc.GoalPayload, msg.data))
-        except ifc.PayloadError as e:
-            self.reject("agent/goal", str(e))
+        goal = self.payload(ifc.GoalPayload, msg, "agent/goal")
+        if goal is not None:
+            self.fusion.set_goal(goal)
 
     def on_odom(self, msg) -> None:
         p, q, t = msg.pose.pose.position, msg.pose.pose.orientation, msg.twist.twist

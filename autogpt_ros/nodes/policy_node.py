@@ -90,10 +90,8 @@ class PolicyNode(AgentNode):
             self.reject("agent/state", str(e))
 
     def on_goal(self, msg: String) -> None:
-        try:
-            goal = ifc.decode(ifc.GoalPayload, msg.data)
-        except ifc.PayloadError as e:
-            self.reject("agent/goal", str(e))
+        goal = self.payload(ifc.GoalPayload, msg, "agent/goal")
+        if goal is None:
             return
         now = self.now_s()
         self.goal_seen_t = now

@@ -69,12 +69,9 @@ class ReasoningNode(AgentNode):
         self.perform(self.agent.instruction(text, self.now_s(), origin))
 
     def on_objects(self, msg: String) -> None:
-        try:
-            payload = ifc.decode(ifc.ObjectsPayload, msg.data)
-        except ifc.PayloadError as e:
-            self.reject("perception/objects", str(e))
-            return
-        self.agent.objects(payload, self.now_s())
+        payload = self.payload(ifc.ObjectsPayload, msg, "perception/objects")
+        if payload is not None:
+            self.agent.objects(payload, self.now_s())
 
     def on_scene(self, msg: String) -> None:
         self.agent.scene = msg.data
@@ -88,12 +85,9 @@ class ReasoningNode(AgentNode):
         self.agent.odometry((p.x, p.y, 2 * math.atan2(q.z, q.w)))
 
     def on_status(self, msg: String) -> None:
-        try:
-            st = ifc.decode(ifc.StatusPayload, msg.data)
-        except ifc.PayloadError as e:
-            self.reject("agent/status", str(e))
-            return
-        self.perform(self.agent.status(st, self.now_s()))
+        st = self.payload(ifc.StatusPayload, msg, "agent/status")
+        if st is not None:
+            self.perform(self.agent.status(st, self.now_s()))
 
     def on_estop(self, msg: Bool) -> None:
         mine = self._my_estop is not None and bool(msg.data) == self._my_estop
