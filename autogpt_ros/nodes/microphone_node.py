@@ -42,7 +42,8 @@ class MicrophoneNode(AgentNode):
         Param("topic_rate", 16000, "topic source: sample rate of /audio/pcm chunks.", range=(8000, 192000)),
         Param("stop_words", True, "Publish /agent/estop at once when a stop word is heard."),
         Param("max_utterance", 8.0, "Longest utterance in seconds (longer speech is cut).", range=(1.0, 60.0)),
-        Param("hangover", 0.25, "Silence (seconds) that ends an utterance.", range=(0.05, 2.0)),
+        Param("hangover", 0.3, "Silence (seconds) that ends an utterance whose words so far are not a whole command.", range=(0.05, 2.0)),
+        Param("quick_hangover", 0.2, "Silence (seconds) that ends an utterance once the words so far make a whole command (the recogniser's partial hypothesis).", range=(0.05, 2.0)),
     )
 
     def configure(self) -> None:
@@ -52,7 +53,7 @@ class MicrophoneNode(AgentNode):
         except RecognizerError as e:
             raise RuntimeError(str(e)) from None
         spotter = StopSpotter() if self.param("stop_words") else None
-        self.pipeline = SpeechPipeline(self.recognizer, EnergyVAD(hangover=float(self.param("hangover")), max_utterance=float(self.param("max_utterance"))), spotter)
+        self.pipeline = SpeechPipeline(self.recognizer, EnergyVAD(hangover=float(self.param("hangover")), quick_hangover=float(self.param("quick_hangover")), max_utterance=float(self.param("max_utterance"))), spotter)
         self.pub_transcript = self.publisher(ifc.TRANSCRIPT)
         self.pub_estop = self.publisher(ifc.ESTOP)
         self.pub_pcm = self.publisher(ifc.AUDIO_PCM) if self.param("source") == "device" else None

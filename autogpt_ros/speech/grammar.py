@@ -32,12 +32,17 @@ def jsgf() -> str:
         "teen": _alt(("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")),
         "tens": _alt(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")),
         "small": "(<digit> | <teen> | <tens> [<digit>] | zero)",
-        "number": "(<small> [point <digit>] | [one | a] hundred [[and] <small>] | half [a] | a half | a quarter | one and a half | <small> and a half)",
-        "metres": _alt(V.METRE_UNITS),
-        "centimetres": _alt(V.CENTIMETRE_UNITS),
-        "distance": "[<by>] <number> (<metres> | <centimetres>)",
+        # English number agreement ("one meter", "two meters") keeps singular and
+        # plural units apart, which the acoustics alone often cannot
+        "single": "(one | a | half a | a quarter)",
+        "number": "(<small> [point <digit>] | [one | a] hundred [[and] <small>] | a half | <small> and a half)",
+        "metres": _alt(w for w in V.METRE_UNITS if w.endswith("s")),
+        "metre": _alt(w for w in V.METRE_UNITS if not w.endswith("s")),
+        "centimetres": _alt(w for w in V.CENTIMETRE_UNITS if w.endswith("s")),
+        "centimetre": _alt(w for w in V.CENTIMETRE_UNITS if not w.endswith("s")),
+        "distance": "[<by>] (<single> (<metre> | <centimetre>) | <number> (<metres> | <centimetres>))",
         "by": _alt(V.BY_WORDS),
-        "angle": "[<by>] <number> " + _alt(V.DEGREE_UNITS),
+        "angle": "[<by>] (one " + _alt(w for w in V.DEGREE_UNITS if not w.endswith("s")) + " | <number> " + _alt(w for w in V.DEGREE_UNITS if w.endswith("s")) + ")",
         "forward": _alt(V.FORWARD_WORDS),
         "backward": _alt(V.BACKWARD_WORDS),
         "go_to": _alt(V.GO_TO_VERBS) + " <object>",
@@ -67,3 +72,24 @@ def words() -> Set[str]:
 def covers(word: str) -> bool:
     """True if the grammar can produce ``word`` (or the spelling it stands for)."""
     return V.SPELLING_VARIANTS.get(word, word) in words()
+
+
+def _end_words() -> Set[str]:
+    ends = set(V.COLORS) | set(V.GENERIC_OBJECTS) | set(V.STOP_WORDS) | {"left", "right"}
+    ends |= {w for syn in V.SHAPE_SYNONYMS.values() for w in syn}
+    ends |= set(V.METRE_UNITS) | set(V.CENTIMETRE_UNITS) | set(V.DEGREE_UNITS) | set(V.FORWARD_WORDS) | set(V.BACKWARD_WORDS)
+    for phrases in (V.BACK_UP, V.TURN_AROUND, V.DESCRIBE_PHRASES, V.CLOSERS):
+        ends |= {p.split()[-1] for p in phrases}
+    return ends
+
+
+_ENDS = _end_words()
+
+
+def can_end(text: str) -> bool:
+    """True when ``text`` (a partial hypothesis) already reads as a whole command:
+    it ends in an object, a unit, a direction, a stop word... not in "the", "to",
+    "and then" or a bare number.  The VAD then ends the utterance after a short
+    silence; otherwise it waits longer for the rest."""
+    words = text.split()
+    return bool(words) and words[-1] in _ENDS

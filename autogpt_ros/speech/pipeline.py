@@ -12,8 +12,9 @@ from typing import List, Optional
 
 import numpy as np
 
-from autogpt_ros.speech.recognizer import Recognizer, StopSpotter, Transcript
-from autogpt_ros.speech.vad import EnergyVAD, RATE
+from autogpt_ros.speech.grammar import can_end
+from autogpt_ros.speech.recognizer import Recognizer, RecognizerStream, StopSpotter, Transcript
+from autogpt_ros.speech.vad import FRAME, RATE, EnergyVAD
 from autogpt_ros.vocabulary import STOP_WORDS
 
 
@@ -29,43 +30,61 @@ class SpeechEvent:
 
 
 class SpeechPipeline:
+    """Frame by frame: the VAD decides where utterances are, the recogniser decodes
+    each one while it is spoken (so the transcript is ready just after the end), and
+    the stop spotter listens for stop words in the same frames."""
+
     def __init__(self, recognizer: Recognizer, vad: Optional[EnergyVAD] = None, spotter: Optional[StopSpotter] = None):
         self.recognizer = recognizer
         self.vad = vad or EnergyVAD()
         self.spotter = spotter
         self._stop_fired = False
+        self._stream: Optional[RecognizerStream] = None
+        self._fed = 0  # frames of the current utterance given to the recogniser
 
     @property
     def stream_time(self) -> float:
         return self.vad.t
 
     def feed(self, chunk: np.ndarray) -> List[SpeechEvent]:
+        chunk = np.asarray(chunk, dtype=np.int16)
         out: List[SpeechEvent] = []
-        was_in_speech = self.vad.in_speech
-        events = self.vad.feed(np.asarray(chunk, dtype=np.int16))
-        for ev in events:
+        # one VAD frame at a time, so every event refers to the utterance in progress
+        for i in range(0, len(chunk), FRAME):
+            out.extend(self._step(chunk[i : i + FRAME]))
+        return out
+
+    def _step(self, piece: np.ndarray) -> List[SpeechEvent]:
+        out: List[SpeechEvent] = []
+        for ev in self.vad.feed(piece):
             if ev.kind == "start":
                 self._stop_fired = False
-                out.append(SpeechEvent("start", speech_start=ev.time_s))
+                self._stream = self.recognizer.stream()
+                self._fed = 0
                 if self.spotter is not None:
                     self.spotter.reset()
                     self.spotter.start()
-                    word = self.spotter.feed(self.vad.current_audio())
-                    if word and self._confirm():
-                        out.append(self._stop(word, ev.time_s))
+                out.append(SpeechEvent("start", speech_start=ev.time_s))
             elif ev.kind in ("end", "dropped"):
                 out.extend(self._finish(ev))
-        if self.spotter is not None and self.vad.in_speech and was_in_speech and not self._stop_fired:
-            word = self.spotter.feed(np.asarray(chunk, dtype=np.int16))
-            if word and self._confirm():
-                out.append(self._stop(word, self.vad._start_t))
+        if self.vad.in_speech and self._stream is not None:
+            frames = self.vad.frames()
+            new = frames[self._fed :]
+            self._fed = len(frames)
+            if new:
+                audio = np.concatenate(new)
+                self._stream.feed(audio)
+                self.vad.complete = can_end(self._stream.partial())
+                if self.spotter is not None and not self._stop_fired:
+                    word = self.spotter.feed(audio)
+                    if word and self._confirm():
+                        out.append(self._stop(word, self.vad._start_t))
         return out
 
     def _confirm(self) -> bool:
         """Keyword spotting alone false-alarms on short words ("please" -> "freeze");
-        a stop counts only if the grammar decoder also hears a stop word in the audio so far."""
-        tr = self.recognizer.transcribe(self.vad.current_audio())
-        return any(w in STOP_WORDS for w in tr.text.split())
+        a stop counts only if the grammar decoder's hypothesis so far has a stop word too."""
+        return self._stream is not None and any(w in STOP_WORDS for w in self._stream.partial().split())
 
     def _stop(self, word: str, start: float) -> SpeechEvent:
         self._stop_fired = True
@@ -75,9 +94,17 @@ class SpeechPipeline:
         if self.spotter is not None:
             self.spotter.reset()
         u = ev.utterance
+        stream, self._stream = self._stream, None
         if ev.kind == "dropped":
+            if stream is not None:
+                stream.cancel()
             return [SpeechEvent("rejected", "", u.start_s, u.end_s, detail=ev.reason)]
-        tr: Transcript = self.recognizer.transcribe(u.audio)
+        if stream is None:  # not streamed (cannot happen with the VAD's events; kept for safety)
+            stream = self.recognizer.stream()
+            stream.feed(u.audio)
+        else:
+            stream.feed(u.audio[self._fed * FRAME :])  # the frames of this call not yet given
+        tr: Transcript = stream.finish()
         if not tr.text:
             return [SpeechEvent("rejected", "", u.start_s, u.end_s, tr.decode_ms, tr.rejected or "nothing recognised", u.truncated)]
         if self._stop_fired and tr.text.strip() in STOP_WORDS:

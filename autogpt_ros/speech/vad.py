@@ -58,7 +58,8 @@ class EnergyVAD:
     voicing: float = 0.45
     start_frames: int = 3
     pre_roll: float = 0.3
-    hangover: float = 0.35
+    hangover: float = 0.3  # silence that ends an utterance
+    quick_hangover: float = 0.2  # ... once ``complete`` says the words so far make a whole command
     min_voiced_frames: int = 4
     max_utterance: float = 8.0
     min_floor_db: float = -65.0
@@ -77,6 +78,7 @@ class EnergyVAD:
         self._silent = 0
         self._voiced = 0
         self._start_t = 0.0
+        self.complete = False  # set by the recogniser's pipeline from its partial hypothesis
 
     def feed(self, chunk: np.ndarray) -> List[VadEvent]:
         """Feed int16 samples; returns events for completed frames."""
@@ -116,7 +118,8 @@ class EnergyVAD:
             self._voiced += 1 if (v >= self.voicing and e > floor + self.stop_db) else 0
             self._silent = self._silent + 1 if quiet else 0
             dur = self.t - self._start_t
-            if self._silent * FRAME / RATE >= self.hangover or dur >= self.max_utterance:
+            hangover = self.quick_hangover if self.complete else self.hangover
+            if self._silent * FRAME / RATE >= hangover or dur >= self.max_utterance:
                 out.append(self._finish(truncated=dur >= self.max_utterance))
         return out
 
@@ -125,6 +128,7 @@ class EnergyVAD:
         audio = np.concatenate(self._utt) if self._utt else np.zeros(0, np.int16)
         utt = Utterance(audio, self._start_t, end, truncated, self._voiced)
         self.in_speech = False
+        self.complete = False
         self._utt = []
         self._run = 0
         self._pre.clear()
@@ -137,6 +141,10 @@ class EnergyVAD:
         if self.in_speech:
             return [self._finish(truncated=False)]
         return []
+
+    def frames(self) -> List[np.ndarray]:
+        """The frames of the utterance in progress, in order (appended as they come)."""
+        return self._utt
 
     def current_audio(self) -> np.ndarray:
         """The audio of the utterance in progress (for streaming recognition)."""
