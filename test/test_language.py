@@ -89,6 +89,35 @@ def test_decoding_fills_defaults_from_tags():
     assert any("no distance" in n for n in d.notes)
 
 
+def test_decoding_merges_repeats_and_split_motions():
+    # "drive to the white cylinder for me": a second go_to with nothing of its own is the same request
+    w = "drive to the white cylinder for me".split()
+    d = decode(w, ["B-STEP", "O", "O", "B-COLOR", "B-SHAPE", "B-STEP", "O"], ["go_to", "go_to"], Limits())
+    assert [s.skill for s in d.plan.steps] == ["go_to"] and d.plan.steps[0].target.color == "white"
+    # "give me a sixty degree | turn to the right": one turn, angle from one part, direction from the other
+    w = "give me a sixty degree turn to the right".split()
+    tags = ["B-STEP", "O", "O", "B-NUM", "B-UNIT", "B-STEP", "O", "O", "B-DIR"]
+    d = decode(w, tags, ["turn", "turn"], Limits())
+    assert len(d.plan.steps) == 1 and d.plan.steps[0].direction == "right" and d.plan.steps[0].angle_deg == 60
+    # but "turn left, turn right" stays two turns, and a repeated move is a real second motion
+    w = "turn left , turn right".split()
+    d = decode(w, ["B-STEP", "B-DIR", "O", "B-STEP", "B-DIR"], ["turn", "turn"], Limits())
+    assert [s.direction for s in d.plan.steps] == ["left", "right"]
+    w = "move forward then move forward".split()
+    d = decode(w, ["B-STEP", "B-DIR", "O", "B-STEP", "B-DIR"], ["move", "move"], Limits())
+    assert len(d.plan.steps) == 2
+    # "go and stand next to the box": the bare "go" is not a motion of its own
+    w = "go and stand next to the orange pillar".split()
+    d = decode(w, ["B-STEP", "O", "B-STEP", "O", "O", "O", "B-COLOR", "B-SHAPE"], ["move", "go_to"], Limits())
+    assert [s.skill for s in d.plan.steps] == ["go_to"]
+    # "a meter and a half", "back off"
+    w = "go forward a meter and a half".split()
+    d = decode(w, ["B-STEP", "B-DIR", "B-NUM", "B-UNIT", "O", "O", "O"], ["move"], Limits())
+    assert d.plan.steps[0].distance_m == 1.5
+    d = decode("back off a little".split(), ["B-STEP", "O", "O", "O"], ["move"], Limits())
+    assert d.plan.steps[0].direction == "backward"
+
+
 def test_generated_data_is_tagged_consistently():
     for s in generate(300, seed=5):
         assert len(s.words) == len(s.tags) == len(s.step_of)

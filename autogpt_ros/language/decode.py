@@ -81,15 +81,34 @@ def merge_spans(words: Sequence[str], tags: Sequence[str], skills: Sequence[str]
         out_spans.append((lo, hi))
         out_skills.append(skills[k])
         k += 1
-    return out_spans, out_skills
+    # two parts of one motion said apart ("give me a sixty degree | turn to the right"):
+    # same skill, no joiner between, and slots that do not overlap -> one step
+    merged_spans, merged_skills = [], []
+    for (lo, hi), skill in zip(out_spans, out_skills):
+        if merged_spans and merged_skills[-1] == skill and skill in ("turn", "move"):
+            plo, phi = merged_spans[-1]
+            if not ({w.lower() for w in words[plo:phi]} & JOINER_WORDS) and not (_slot_kinds(tags, plo, phi) & _slot_kinds(tags, lo, hi)):
+                merged_spans[-1] = (plo, hi)
+                continue
+        merged_spans.append((lo, hi))
+        merged_skills.append(skill)
+    return merged_spans, merged_skills
+
+
+def _slot_kinds(tags, lo, hi) -> set:
+    return {t[2:] for t in tags[lo:hi] if t.startswith("B-") and t != "B-STEP"}
 
 
 def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], limits: Limits) -> Decoded:
     """Words with their tags, and one skill per B-STEP span, to a validated Plan."""
     lw = [w.lower() for w in words]
     steps, notes = [], []
+    bare: List[bool] = []  # per step: True when its span has no slot of its own (target, direction, number)
     spans, skills = merge_spans(words, tags, skills)
+    flag = False
     for (lo, hi), skill in zip(spans, skills):
+        bare.extend([flag] * (len(steps) - len(bare)))  # the previous span's steps
+        flag = not _has_slots(tags, lo, hi)
         colors = [c[0].lower() for c in _slot_words(lw, tags, lo, hi, "COLOR") if c[0].lower() in V.COLORS]
         shapes = [SHAPE_OF[s[0]] for s in _slot_words(lw, tags, lo, hi, "SHAPE") if s[0] in SHAPE_OF]
         dirs = [d[0] for d in _slot_words(lw, tags, lo, hi, "DIR")]
@@ -107,11 +126,13 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
             steps.append({"skill": skill, "target": target})
         elif skill == "move":
             direction = "forward"
-            if any(d in V.BACKWARD_WORDS for d in dirs) or re.match(r"^(back up|reverse)", verb):
+            if any(d in V.BACKWARD_WORDS for d in dirs) or re.match(r"^(back up|back off|back away|reverse)\b", verb):
                 direction = "backward"
             unit = next((METRES[u] for u in units if u in METRES), None)
             if nums:
                 dist = nums[0] * (unit if unit is not None else 1.0)
+                if unit is not None and re.search(r"\b(?:meters?|metres?|m|centimeters?|centimetres?|cm) and a half\b", verb):
+                    dist += 0.5 * unit  # "a meter and a half"
             elif unit is not None:
                 dist = unit  # "a meter", "a centimetre"
             else:
@@ -137,10 +158,26 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
             steps.append({"skill": "turn", "direction": direction, "angle_deg": angle})
         elif skill in ("stop", "describe"):
             steps.append({"skill": skill})
-    # the same stop/describe twice in a row is said once ("what can you see right now?")
+    bare.extend([flag] * (len(steps) - len(bare)))
+    # a step with nothing of its own beside a step of the same skill that has its slots
+    # is the same request said twice ("drive to the white cylinder for me",
+    # "face the other way, turn around"): keep the one with the slots
+    kept = []
+    for i, st in enumerate(steps):
+        near = [steps[j] for j in (i - 1, i + 1) if 0 <= j < len(steps) and not bare[j] and steps[j]["skill"] == st["skill"]]
+        if bare[i] and near and st["skill"] in ("go_to", "find", "turn", "move"):
+            notes.append(f"{st['skill']}: a repeated step without its own target or numbers was merged into its neighbour")
+            continue
+        following = next((steps[j] for j in range(i + 1, len(steps)) if not (bare[j] and steps[j]["skill"] == "move")), None)
+        if bare[i] and st["skill"] == "move" and following is not None and following["skill"] in ("go_to", "find"):
+            notes.append("move: 'go and ...' before a go_to/find is not a motion of its own")  # "go and stand next to the box"
+            continue
+        kept.append(st)
+    # the same step twice in a row is said once ("what can you see right now?", "do you
+    # see the blue crate? find it"); a repeated move or turn is a real second motion
     deduped = []
-    for st in steps:
-        if deduped and st["skill"] in ("stop", "describe") and deduped[-1] == st:
+    for st in kept:
+        if deduped and st["skill"] in ("stop", "describe", "go_to", "find") and deduped[-1] == st:
             continue
         deduped.append(st)
     plan = ifc.Plan.model_validate({"steps": deduped})

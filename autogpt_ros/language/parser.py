@@ -29,7 +29,7 @@ INJECTION = re.compile(
     r"|^\s*(system|assistant)\s*:",
     re.IGNORECASE,
 )
-STOP_ONLY = re.compile(r"^\W*(?:(?:please|robot|hey|now|okay)\W+)*(stop|halt|freeze)\b(?:\W+\w+){0,3}\W*$", re.IGNORECASE)
+STOP_ONLY = re.compile(r"^\W*(?:(?:please|robot|hey|now|okay|emergency|whoa|wait|careful|no)\W+)*(stop|halt|freeze)\b(?:\W+\w+){0,3}\W*$", re.IGNORECASE)
 MAX_CHARS = 300
 
 
