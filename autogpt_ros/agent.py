@@ -52,6 +52,7 @@ class Agent:
         self.cfg = config or AgentConfig()
         self.clock = clock
         self.memory = ObjectMemory(camera_offset=0.13)
+        self.memory_resets = 0
         self.latest_objects: Optional[ifc.ObjectsPayload] = None
         self.latest_objects_t = -1e9
         self.scene = "I have not seen anything yet."
@@ -79,6 +80,8 @@ class Agent:
 
     def odometry(self, pose: Tuple[float, float, float]) -> None:
         self.pose = pose
+        if self.memory.note_pose(pose):
+            self.memory_resets += 1  # odometry jumped (a reset): remembered positions mean nothing now
 
     def estop(self, engaged: bool, mine: bool, now: float = 0.0) -> None:
         """An /agent/estop message: ``mine`` when this agent published it."""

@@ -302,7 +302,7 @@ def cmd_evaluate(a) -> int:
                 it = items[i]
                 world = h.reset(seed=it.get("seed"), scenario=it.get("scenario"))
                 text = it["text"]
-                skill = it.get("skill") or ("find" if re.match(r"^(find|look|search|where|locate)", text) else "go_to")
+                skill = it.get("skill") or ("find" if re.search(r"\b(find|look for|look around for|search|where is|where's|locate|spot|seek|can you see)\b", text, re.I) else "go_to")
                 target = it.get("target") or next((f"{o.color} {o.shape}" for o in world.objects if o.color in text and o.shape in text), "")
             else:
                 world = h.reset(seed=a.seed + i)

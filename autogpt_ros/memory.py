@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 
 def wrap(a: float) -> float:
@@ -36,6 +36,7 @@ class Remembered:
     y: float
     last_seen: float  # seconds
     seen_count: int = 1
+    misses: int = 0  # frames in a row in which it should have been seen and was not
 
     def relative(self, pose: Tuple[float, float, float], offset: float = 0.0) -> Tuple[float, float]:
         """(bearing, distance) from a pose (x, y, yaw); ``offset`` moves the origin forward (camera)."""
@@ -49,15 +50,53 @@ class Remembered:
 
 
 class ObjectMemory:
-    """Objects seen so far; the same object seen again updates its entry."""
+    """Objects seen so far; the same object seen again updates its entry.
 
-    def __init__(self, merge_radius: float = 0.5, camera_offset: float = 0.0) -> None:
+    Remembered positions live in the odometry frame, so they are forgotten when
+    odometry jumps (a reset of the base or of the simulated world: the old
+    positions mean nothing in the new frame), and an entry is dropped when the
+    camera has looked right at where it should be for ``forget_after`` frames
+    without seeing it (it was moved, or was never there)."""
+
+    def __init__(self, merge_radius: float = 0.5, camera_offset: float = 0.0, jump_m: float = 0.5, forget_after: int = 5) -> None:
         self.merge_radius = merge_radius
         self.camera_offset = camera_offset  # camera ahead of the base origin, metres
+        self.jump_m = jump_m
+        self.forget_after = forget_after
         self.objects: List[Remembered] = []
+        self._last_pose: Optional[Tuple[float, float, float]] = None
 
     def clear(self) -> None:
         self.objects.clear()
+
+    def note_pose(self, pose: Tuple[float, float, float]) -> bool:
+        """Follow odometry; True (and the memory cleared) when it jumped by more than
+        ``jump_m`` between two consecutive poses, which no robot drives."""
+        last, self._last_pose = self._last_pose, pose
+        if last is not None and math.hypot(pose[0] - last[0], pose[1] - last[1]) > self.jump_m:
+            self.clear()
+            return True
+        return False
+
+    def forget_unseen(self, seen: Iterable[Remembered], pose: Tuple[float, float, float], half_fov: float, max_range: float = 3.5,
+                      occluded: Optional[Callable[[float, float], bool]] = None) -> List[Remembered]:
+        """Negative evidence from one camera frame: entries well inside the field of view
+        and range, not hidden behind something (``occluded(bearing, distance)``), that
+        this frame did not see.  Returns the entries forgotten."""
+        seen_ids = {id(r) for r in seen}
+        gone = []
+        for r in self.objects:
+            if id(r) in seen_ids:
+                r.misses = 0
+                continue
+            bearing, dist = r.relative(pose, self.camera_offset)
+            if abs(bearing) < half_fov - 0.1 and 0.4 < dist < max_range and not (occluded and occluded(bearing, dist)):
+                r.misses += 1
+                if r.misses >= self.forget_after:
+                    gone.append(r)
+        for r in gone:
+            self.objects.remove(r)
+        return gone
 
     def to_odom(self, s: Sighting, pose: Tuple[float, float, float]) -> Tuple[float, float]:
         px, py, yaw = pose
@@ -85,6 +124,7 @@ class ObjectMemory:
                 best.x, best.y = (1 - a) * best.x + a * x, (1 - a) * best.y + a * y
                 best.last_seen = t
                 best.seen_count += 1
+                best.misses = 0
             out.append(best)
         return out
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -64,11 +64,39 @@ class TargetTrack:
     time_since_seen: float = MAX_UNSEEN
 
 
+def occlusion_test(ranges: np.ndarray, angle_min: float, angle_increment: float, margin: float = 0.3) -> Callable[[float, float], bool]:
+    """``occluded(bearing, distance)`` from a laser scan: something nearer than the
+    point (by ``margin``) within two rays of its bearing."""
+    r = np.asarray(ranges, dtype=np.float64)
+    n = len(r)
+    full_circle = n * abs(angle_increment) >= 2 * math.pi - 1.5 * abs(angle_increment)
+
+    def occluded(bearing: float, distance: float) -> bool:
+        if n == 0 or angle_increment == 0:
+            return False
+        a = bearing - angle_min
+        if full_circle:
+            a %= 2 * math.pi
+        k = int(round(a / angle_increment))
+        if full_circle:
+            idx = [(k + d) % n for d in (-2, -1, 0, 1, 2)]
+        elif 0 <= k < n:
+            idx = list(range(max(0, k - 2), min(n, k + 3)))
+        else:
+            return False  # outside the laser's view: no evidence either way
+        near = r[idx]
+        near = near[np.isfinite(near)]
+        return bool(len(near) and near.min() < distance - margin)
+
+    return occluded
+
+
 class TargetTracker:
     """Follows the target (colour, shape) among sightings, remembers it in odometry."""
 
-    def __init__(self, memory: Optional[ObjectMemory] = None) -> None:
+    def __init__(self, memory: Optional[ObjectMemory] = None, hfov: Optional[float] = None) -> None:
         self.memory = memory or ObjectMemory()
+        self.hfov = hfov  # camera field of view: remembered objects it should see and does not are forgotten
         self.color: Optional[str] = None
         self.shape: Optional[str] = None
         self.entry: Optional[Remembered] = None
@@ -80,9 +108,18 @@ class TargetTracker:
             self.entry = None
             self.last_visible_time = None
 
-    def update(self, sightings: Iterable[Sighting], pose: Tuple[float, float, float], t: float, fresh: bool = True) -> TargetTrack:
+    def update(self, sightings: Iterable[Sighting], pose: Tuple[float, float, float], t: float, fresh: bool = True,
+               occluded: Optional[Callable[[float, float], bool]] = None) -> TargetTrack:
+        """``fresh``: the sightings are a new camera frame; ``occluded(bearing, distance)``:
+        something (the laser says) stands between the camera and that point."""
         sightings = list(sightings)
         seen = self.memory.observe(sightings, pose, t) if fresh else []
+        if self.entry is not None and not any(r is self.entry for r in self.memory.objects):
+            self.entry = None  # the memory was cleared (odometry jumped)
+        if fresh and self.hfov is not None:
+            gone = self.memory.forget_unseen(seen, pose, self.hfov / 2, occluded=occluded)
+            if self.entry is not None and any(r is self.entry for r in gone):
+                self.entry = None  # looked where it was remembered: not there
         visible_now = [r for r in seen if r.matches(self.color, self.shape)] if (self.color or self.shape) else []
         if visible_now:
             # the nearest match; stick to the tracked one if it is among them

@@ -28,13 +28,14 @@ def test_env_and_fusion_agree(seed):
         for s in sightings
     ])
     # the training side: the environment's own tracker state, advanced with the same input
-    env_track = env.tracker.update(sightings, pose, sim.time)
-    from autogpt_ros.observation import build_observation, scan_sectors
+    from autogpt_ros.observation import build_observation, occlusion_test, scan_sectors
+
+    env_track = env.tracker.update(sightings, pose, sim.time, occluded=occlusion_test(scan, L.min_angle, L.angle_increment * env.scan_stride))
 
     env_obs = build_observation(env_track, scan_sectors(scan, L.min_angle, L.angle_increment * env.scan_stride, L.range_max),
                                 sim.odom_twist, (env.safety_limits.max_linear, env.safety_limits.max_angular), env.skill)
     # the deployment side: fusion fed the same memory and the same messages
-    fusion = Fusion(max_age=0.5, camera_offset=env.robot.camera.xyz[0], max_velocity=(env.safety_limits.max_linear, env.safety_limits.max_angular))
+    fusion = Fusion(max_age=0.5, camera_offset=env.robot.camera.xyz[0], max_velocity=(env.safety_limits.max_linear, env.safety_limits.max_angular), camera_hfov=env.robot.camera.hfov)
     fusion.memory.objects = [type(o)(**o.__dict__) for o in env.memory.objects]
     fusion.tracker.color, fusion.tracker.shape = env.target.color, env.target.shape
     fusion.tracker.last_visible_time = env.tracker.last_visible_time

@@ -131,3 +131,34 @@ def test_fusion_marks_stale_inputs_and_never_reuses_old_detections():
     assert set(stale) == {"odom", "scan", "objects"} and obs[INDEX["stale"]] == 1
     assert obs[INDEX["target_visible"]] == 0 and obs[INDEX["target_known"]] == 1  # remembered, not seen
     assert not f.odometry((float("nan"), 0, 0), (0, 0), 1.0)
+
+
+def test_memory_forgets_on_odometry_jumps_and_after_looking_at_an_empty_place():
+    from autogpt_ros.memory import ObjectMemory, Sighting
+    from autogpt_ros.observation import TargetTracker, occlusion_test
+
+    m = ObjectMemory()
+    tr = TargetTracker(m, hfov=1.2)
+    tr.set_target("red", "box")
+    pose = (0.0, 0.0, 0.0)
+    track = tr.update([Sighting("red", "box", 0.0, 2.0)], pose, 0.0)
+    assert track.visible and len(m.objects) == 1
+    # the robot turns away and back: unseen while out of view is no evidence
+    for k in range(10):
+        tr.update([], (0.0, 0.0, 2.0), 0.1 * k)
+    assert len(m.objects) == 1
+    # hidden behind something the laser sees: no evidence either
+    wall = np.full(360, 8.0)
+    wall[170:191] = 1.0  # 1 m ahead, in a scan from -pi in 1 degree steps
+    for k in range(10):
+        tr.update([], pose, 1 + 0.1 * k, occluded=occlusion_test(wall, -math.pi, math.radians(1)))
+    assert len(m.objects) == 1 and tr.update([], pose, 2.0, fresh=False).known
+    # looking straight at the empty place for five frames forgets it; the target is unknown again
+    for k in range(5):
+        track = tr.update([], pose, 3 + 0.1 * k)
+    assert not m.objects and not track.known
+    # odometry that jumps (a reset of the world or of the base) forgets everything
+    tr.update([Sighting("red", "box", 0.0, 2.0)], pose, 4.0)
+    assert m.note_pose((0.0, 0.0, 0.0)) is False and m.note_pose((0.01, 0.0, 0.0)) is False
+    assert m.note_pose((2.0, 1.0, 0.0)) is True and not m.objects
+    assert not tr.update([], pose, 5.0, fresh=False).known

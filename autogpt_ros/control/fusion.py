@@ -16,7 +16,7 @@ import numpy as np
 
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.memory import ObjectMemory, Sighting
-from autogpt_ros.observation import N_SECTORS, TargetTracker, build_observation, scan_sectors
+from autogpt_ros.observation import N_SECTORS, TargetTracker, build_observation, occlusion_test, scan_sectors
 
 
 @dataclass
@@ -28,11 +28,12 @@ class Scan:
 
 
 class Fusion:
-    def __init__(self, max_age: float = 0.5, camera_offset: float = 0.13, max_velocity: Tuple[float, float] = (0.4, 1.5)):
+    def __init__(self, max_age: float = 0.5, camera_offset: float = 0.13, max_velocity: Tuple[float, float] = (0.4, 1.5), camera_hfov: Optional[float] = 1.2):
         self.max_age = max_age
         self.max_velocity = max_velocity
         self.memory = ObjectMemory(camera_offset=camera_offset)
-        self.tracker = TargetTracker(self.memory)
+        self.tracker = TargetTracker(self.memory, hfov=camera_hfov)
+        self.memory_resets = 0
         self.goal: Optional[ifc.GoalPayload] = None
         self.pose: Optional[Tuple[float, float, float]] = None
         self.twist = (0.0, 0.0)
@@ -57,6 +58,8 @@ class Fusion:
         if not all(math.isfinite(x) for x in (*pose, *twist)):
             return False
         self.pose, self.twist, self.t_odom = pose, twist, t
+        if self.memory.note_pose(pose):
+            self.memory_resets += 1  # odometry jumped: remembered positions are meaningless now
         return True
 
     def laser(self, scan: Scan, t: float) -> None:
@@ -84,7 +87,10 @@ class Fusion:
         if fresh_objects:
             sightings = [Sighting(o.color, o.shape, o.bearing_rad, o.distance_m, o.confidence) for o in self.objects.objects if o.distance_m is not None]
             self._objects_used = True
-        track = self.tracker.update(sightings, pose, now, fresh=fresh_objects)
+        occluded = None
+        if self.scan is not None and "scan" not in stale:
+            occluded = occlusion_test(self.scan.ranges, self.scan.angle_min, self.scan.angle_increment)
+        track = self.tracker.update(sightings, pose, now, fresh=fresh_objects, occluded=occluded)
         if fresh_objects:
             self._visible = track.visible
         # between camera frames the last frame's verdict holds while it is not stale

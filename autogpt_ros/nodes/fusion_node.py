@@ -47,12 +47,14 @@ class FusionNode(AgentNode):
         Param("rate", 20.0, "Control rate in Hz: /agent/state is published this often.", range=(1.0, 100.0)),
         Param("max_age", 0.5, "Inputs older than this (seconds) are marked stale.", range=(0.05, 10.0)),
         Param("camera_offset", 0.13, "Camera ahead of the base origin (metres), for positions in the odometry frame.", range=(-1.0, 1.0)),
+        Param("camera_hfov", 1.2, "Camera horizontal field of view (radians): a remembered object the camera looks straight at and does not see for 5 frames is forgotten (0: never).", range=(0.0, 3.2)),
         Param("max_linear", SafetyLimits.max_linear, "Velocity normalisation (m/s), as in training.", range=(0.01, 5.0)),
         Param("max_angular", SafetyLimits.max_angular, "Angular velocity normalisation (rad/s), as in training.", range=(0.01, 10.0)),
     )
 
     def configure(self) -> None:
-        self.fusion = Fusion(float(self.param("max_age")), float(self.param("camera_offset")), (float(self.param("max_linear")), float(self.param("max_angular"))))
+        hfov = float(self.param("camera_hfov"))
+        self.fusion = Fusion(float(self.param("max_age")), float(self.param("camera_offset")), (float(self.param("max_linear")), float(self.param("max_angular"))), hfov if hfov > 0 else None)
         self.pub_state = self.publisher(ifc.STATE)
         self.subscription(ifc.OBJECTS, self.on_objects)
         self.subscription(ifc.GOAL, self.on_goal)
