@@ -235,3 +235,29 @@ def test_env_renders_when_asked():
     img = env.render()
     assert img.shape == (120, 160, 3)
     env.close()
+
+
+def test_geodesic_distance_goes_around_a_wall_and_knows_enclosed_targets():
+    from autogpt_ros.sim.geodesic import GeodesicField
+
+    r = load_robot().radius
+    base = {"arena": {"size": [6, 6]}, "robot": {"x": -2, "y": 0, "yaw": 0}, "objects": [{"color": "red", "shape": "box", "x": 2, "y": 0}]}
+    open_world = GeodesicField(from_dict(base), 0, r)
+    walled = GeodesicField(from_dict({**base, "obstacles": [{"x": 0, "y": 0, "size": [0.2, 4.0, 0.5]}]}), 0, r)
+    straight = from_dict(base).objects[0].surface_distance(-2, 0) - 0.35
+    assert abs(open_world.distance(-2, 0) - straight) < 0.25  # nothing in the way: about the straight line
+    assert walled.distance(-2, 0) > straight + 1.5  # round the 4 m wall
+    assert walled.distance(1.2, 0) < 0.6 and walled.distance(-0.4, 0) > walled.distance(0.4, 0) + 1.5
+    boxed_in = {**base, "obstacles": [{"x": 2, "y": y, "size": [2.0, 0.2, 0.5]} for y in (-0.9, 0.9)] + [{"x": x, "y": 0, "size": [0.2, 2.0, 0.5]} for x in (1.1, 2.9)]}
+    enclosed = GeodesicField(from_dict(boxed_in), 0, r)
+    assert enclosed.distance(-2, 0) is None  # walled in on four sides: no path from outside
+
+
+def test_env_go_to_reward_follows_the_path_around_obstacles():
+    world = from_dict({"arena": {"size": [6, 6]}, "robot": {"x": -2, "y": 0, "yaw": 0}, "objects": [{"color": "red", "shape": "box", "x": 2, "y": 0}],
+                       "obstacles": [{"x": 0, "y": 0, "size": [0.2, 4.0, 0.5]}]})
+    shaped, plain = AgentEnv(scenario=world), AgentEnv(scenario=world, path_shaping=False)
+    shaped.reset(seed=0, options={"skill": "go_to", "target": 0})
+    plain.reset(seed=0, options={"skill": "go_to", "target": 0})
+    a, b = shaped._progress_measure(), plain._progress_measure()
+    assert a > b + 1.5  # the way round the wall is longer than the straight line

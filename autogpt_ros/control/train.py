@@ -236,12 +236,18 @@ def train_policy(out_dir: str, algo: str = "ppo", steps: int = 600_000, seed: in
             super().__init__()
             self.next = eval_every
 
+        def _on_training_start(self):
+            # continuing (--init): the counter starts where the loaded model stopped
+            self.next = self.num_timesteps + eval_every
+
         def _on_step(self):
             if self.num_timesteps >= self.next:
                 self.next += eval_every
                 evaluate_now(self.num_timesteps)
             return True
 
+    if init:
+        evaluate_now(model.num_timesteps)  # the starting point, so that continuing never exports something worse
     model.learn(total_timesteps=steps, callback=EvalCB(), progress_bar=True, reset_num_timesteps=not init)
     evaluate_now(model.num_timesteps)
     rec.plot(os.path.join(out_dir, "learning_curve.png"))

@@ -25,7 +25,7 @@ import numpy as np
 
 from autogpt_ros import tasks
 from autogpt_ros.memory import ObjectMemory, Sighting
-from autogpt_ros.observation import MAX_DISTANCE, OBS_SIZE, TargetTracker, build_observation, scan_sectors
+from autogpt_ros.observation import MAX_DISTANCE, OBS_SIZE, TargetTracker, build_observation, occlusion_test, scan_sectors
 from autogpt_ros.sim.core import Simulator, wrap
 from autogpt_ros.sim.robot import RobotSpec, load_robot
 from autogpt_ros.sim.world import Scenario, generate
@@ -58,12 +58,14 @@ class AgentEnv(gym.Env):
         scan_stride: int = 2,
         safety: Optional["SafetyLimits"] = None,
         terminate_on_collision: bool = False,
+        path_shaping: bool = True,
     ) -> None:
         from autogpt_ros.control.safety import SafetyFilter, SafetyLimits
 
         self.safety_limits = safety or SafetyLimits()
         self._safety_cls = SafetyFilter
         self.terminate_on_collision = terminate_on_collision
+        self.path_shaping = path_shaping  # go_to progress along the shortest path around obstacles
         self.scan_stride = scan_stride  # every 2nd lidar ray: 2 degree steps, sectors barely change
         self.skills = tuple(skills)
         self.dt = control_period
@@ -128,7 +130,8 @@ class AgentEnv(gym.Env):
         L = self.robot.lidar
         self._last_scan = sim.scan(self.scan_stride)
         sectors = scan_sectors(self._last_scan, L.min_angle, L.angle_increment * self.scan_stride, L.range_max)
-        track = self.tracker.update(self.sightings(), (o.x, o.y, o.yaw), sim.time)
+        occluded = occlusion_test(self._last_scan, L.min_angle, L.angle_increment * self.scan_stride)
+        track = self.tracker.update(self.sightings(), (o.x, o.y, o.yaw), sim.time, occluded=occluded)
         self.track = track
         return build_observation(track, sectors, sim.odom_twist, (self.safety_limits.max_linear, self.safety_limits.max_angular), self.skill)
 
@@ -143,19 +146,29 @@ class AgentEnv(gym.Env):
         self.sim = Simulator(scenario, self.robot, dynamics=self.dynamics)
         self._choose_task(options)
         self.memory = ObjectMemory(camera_offset=self.robot.camera.xyz[0])
-        self.tracker = TargetTracker(self.memory)
+        self.tracker = TargetTracker(self.memory, hfov=self.robot.camera.hfov)
         self.tracker.set_target(self.target.color, self.target.shape)
         self.safety = self._safety_cls(self.safety_limits)
         self.steps = 0
         self.path_length = 0.0
         self.start_distance = self.surface_distance()
+        self.geodesic = None
+        if self.skill == "go_to" and self.path_shaping:
+            from autogpt_ros.sim.geodesic import GeodesicField
+
+            self.geodesic = GeodesicField(self.sim.scenario, self.target_index, self.robot.radius)
         self._prev = self._progress_measure()
         obs = self._observe()
         return obs, self._info(False)
 
     def _progress_measure(self) -> float:
         if self.skill == "go_to":
-            return min(self.surface_distance(), MAX_DISTANCE * 2)
+            d = None
+            if self.geodesic is not None:  # the way around obstacles, not through them
+                p = self.sim.true_pose()
+                g = self.geodesic.distance(p.x, p.y)
+                d = None if g is None else g + min(self.surface_distance(), 0.35)
+            return min(self.surface_distance() if d is None else d, MAX_DISTANCE * 3)
         return abs(self.true_bearing())
 
     def _info(self, success: bool) -> dict:
