@@ -51,6 +51,19 @@ def test_distance_from_size_pinhole():
     assert geometry.distance_from_size("box", (0, 200, 320, 40), K) is None
 
 
+def test_centre_of_an_object_cut_by_the_image_edge():
+    # a 0.2 m cylinder 1.9 m away (centre 2.0 m) is fx * 0.2 / 2 px wide; only 10 px show at the left edge
+    w_full = K.fx * 0.2 / 2.0
+    u = geometry.centre_column("cylinder", (0, 100, 10, 40), K, 1.9)
+    assert u == pytest.approx(10 - w_full / 2, abs=0.5) and u < 5  # beyond the middle of the visible part
+    u = geometry.centre_column("cylinder", (310, 100, 10, 40), K, 1.9)
+    assert u == pytest.approx(310 + w_full / 2, abs=0.5)
+    # not cut, cut on both sides, or no range: the middle of the box
+    assert geometry.centre_column("ball", (100, 100, 20, 20), K, 2.0) == 110
+    assert geometry.centre_column("box", (0, 0, 320, 240), K, 0.3) == 160
+    assert geometry.centre_column("box", (0, 100, 10, 40), K, None) == 5
+
+
 def test_scene_sentence():
     objs = [
         DetectedObject(label="blue ball", color="blue", shape="ball", confidence=0.9, bbox=(0, 0, 1, 1), bearing_rad=-0.5, distance_m=2.5),

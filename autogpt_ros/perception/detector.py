@@ -112,6 +112,9 @@ class Detector:
                 area = int(m.sum())
                 if area < self.min_pixels:
                     continue
+                # the box of the pixels labelled, not of the closed blob (closing grows it)
+                ys, xs = np.nonzero(m)
+                x, y, w, h = int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
                 bbox = (int(math.floor(x * sx)), int(math.floor(y * sy)), int(math.ceil(w * sx)), int(math.ceil(h * sy)))
                 out.append((int(c), m, bbox, float(prob[m].mean()), area / float(w * h)))
         return out
@@ -141,8 +144,6 @@ class Detector:
                 conf = float(p * s[k])
                 if shape == "none" or conf < self.min_confidence:
                     continue
-                x, y, w, h = bbox
-                bearing = geometry.bearing(x + w / 2.0, K)
                 dist, src = None, "none"
                 if depth is not None and depth.shape[:2] == (H, W):
                     dist = geometry.distance_from_depth(depth, mf, K)
@@ -150,6 +151,7 @@ class Detector:
                 if dist is None:
                     dist = geometry.distance_from_size(shape, bbox, K)
                     src = "size" if dist is not None else "none"
+                bearing = geometry.bearing(geometry.centre_column(shape, bbox, K, dist), K)
                 dets.append(Detection(COLOR_CLASSES[c], shape, conf, bbox, bearing, dist, src, m))
         t2 = time.perf_counter()
         self.last_timing = {"segment_ms": (t1 - t0) * 1000, "classify_ms": (t2 - t1) * 1000, "total_ms": (t2 - t0) * 1000}

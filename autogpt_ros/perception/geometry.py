@@ -78,3 +78,22 @@ def distance_from_size(shape: str, bbox: Tuple[int, int, int, int], K: Intrinsic
     if shape in ("ball", "cylinder"):
         rng -= sx / 2.0  # the silhouette of a round object lies at its centre: back to the surface
     return rng
+
+
+def centre_column(shape: str, bbox: Tuple[int, int, int, int], K: Intrinsics, distance: Optional[float], size: Optional[Tuple[float, float, float]] = None) -> float:
+    """Image column of the object's centre.  The middle of the box, unless the
+    object is cut by the left or right image edge: then the centre lies half the
+    object's expected pixel width (known size at ``distance``) in from the edge
+    that is inside the image, not in the middle of the visible part."""
+    x, y, w, h = bbox
+    u = x + w / 2.0
+    cut_left, cut_right = x <= 0, x + w >= K.width
+    if distance is None or not math.isfinite(distance) or distance <= 0 or cut_left == cut_right:
+        return u  # not cut, cut on both sides, or no range: the middle is the best guess
+    sx = (size or DEFAULT_SIZE[shape])[0]
+    half = sx / 2.0 if shape in ("ball", "cylinder") else sx * 0.6  # a box's width depends on its yaw: the middle
+    depth = distance + (half if shape in ("ball", "cylinder") else 0.0)  # to the centre plane
+    w_exp = K.fx * 2 * half / max(depth, 1e-3)
+    if w_exp <= w:
+        return u  # no wider than what is seen: the visible part is (nearly) all of it
+    return (x + w) - w_exp / 2.0 if cut_left else x + w_exp / 2.0
