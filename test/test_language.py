@@ -11,7 +11,7 @@ from autogpt_ros.language.data import generate, vocabulary_words
 from autogpt_ros.language.decode import Limits, decode, split_words
 from autogpt_ros.language.numbers import word_to_number
 from autogpt_ros.language.parser import Parser
-from autogpt_ros.language.train import load_paraphrases
+from autogpt_ros.language.train import load_paraphrases, paraphrases_path
 from conftest import tool
 
 
@@ -127,11 +127,13 @@ def test_generated_data_is_tagged_consistently():
 
 def test_paraphrases_are_hand_written_and_enough():
     items = load_paraphrases()
-    assert len(items) >= 150
+    fresh = load_paraphrases(os.path.join(os.path.dirname(paraphrases_path()), "paraphrases_fresh.jsonl"))
+    assert len(items) >= 150 and len(fresh) >= 50
     generated = {s.text.lower().strip(" .!?") for s in generate(20000, seed=1)}
-    overlap = [it["text"] for it in items if it["text"].lower().strip(" .!?") in generated]
+    overlap = [it["text"] for it in items + fresh if it["text"].lower().strip(" .!?") in generated]
     assert not overlap, overlap  # none of them is a template sentence
-    for it in items:
+    assert not {it["text"].lower() for it in items} & {it["text"].lower() for it in fresh}  # two separate sets
+    for it in items + fresh:
         ifc.Plan.model_validate(it["goal"])
 
 

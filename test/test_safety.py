@@ -53,12 +53,21 @@ def test_estop_holds_until_release_and_a_new_goal():
         f.filter(0.4, 0.0, 0.05, 0.0, 0.0)
     f.engage()
     assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v == 0.0
-    f.new_goal()  # a new goal without release: still stopped
-    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v == 0.0
     f.release()  # release without a new goal: still stopped
     assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v == 0.0
     f.new_goal()
     assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v > 0.0
+    # the goal may arrive just before the release (two topics, no order across them)
+    f.engage()
+    f.new_goal()  # a new goal without release: still stopped
+    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v == 0.0
+    f.release()  # ... until the release: then that goal runs
+    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v > 0.0
+    # a goal from before the e-stop never counts
+    f.new_goal()
+    f.engage()
+    f.release()
+    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v == 0.0
 
 
 def test_watchdog_and_obstacles():

@@ -52,7 +52,7 @@ def perception(json_path: str = "", seed: int = 7, frames: int = 200) -> dict:
 
 def language(json_path: str = "") -> dict:
     from autogpt_ros.language.parser import Parser
-    from autogpt_ros.language.train import evaluate_parser, load_paraphrases
+    from autogpt_ros.language.train import evaluate_parser, load_paraphrases, paraphrases_path
 
     t = time.perf_counter()
     parser = Parser("model")
@@ -61,8 +61,11 @@ def language(json_path: str = "") -> dict:
     for it in items[:10]:
         parser.parse(it["text"])  # warm up
     r = evaluate_parser(parser, items, "paraphrases")
+    # a second hand-written set, never used to change the model or the decoding rules
+    fresh = evaluate_parser(parser, load_paraphrases(os.path.join(os.path.dirname(paraphrases_path()), "paraphrases_fresh.jsonl")), "fresh paraphrases")
     res = {"exact_match": r["exact_match"], "slot_f1": r["slot_f1"], "skill_accuracy": r["skill_accuracy"], "latency_p50_ms": r["latency_p50_ms"],
            "latency_p95_ms": r["latency_p95_ms"], "load_s": load_s, "paraphrases": r["n"], "slot_f1_by_slot": r["slot_f1_by_slot"], "failures": r["failures"][:40],
+           "exact_match_fresh": fresh["exact_match"], "slot_f1_fresh": fresh["slot_f1"], "paraphrases_fresh": fresh["n"], "failures_fresh": fresh["failures"][:40],
            "targets": {"exact_match": ">= 0.95", "latency_p95_ms": "< 15"}, "machine": machine()}
     print_table("bench language (hand-written paraphrases)", {k: v for k, v in res.items() if isinstance(v, (int, float))})
     write_json(json_path, res)

@@ -46,20 +46,29 @@ class SafetyFilter:
         self.estopped = False
         self.released = True
         self.awaiting_goal = False
+        self.goal_since_engaged = False
 
     # ---- e-stop ----------------------------------------------------------------
     def engage(self) -> None:
         self.estopped = True
         self.released = False
+        self.goal_since_engaged = False
 
     def release(self) -> None:
-        """An explicit release; motion resumes only with a new goal after it."""
+        """An explicit release; motion resumes only with a goal newer than the e-stop.
+        The release and that goal may arrive in either order: they come on two topics
+        and DDS does not order messages across topics."""
         if self.estopped:
             self.released = True
             self.awaiting_goal = True
+            if self.goal_since_engaged:
+                self.estopped = False
+                self.awaiting_goal = False
 
     def new_goal(self) -> None:
-        if self.estopped and self.released and self.awaiting_goal:
+        if self.estopped and not self.released:
+            self.goal_since_engaged = True  # it counts once the release comes
+        elif self.estopped and self.released and self.awaiting_goal:
             self.estopped = False
             self.awaiting_goal = False
 

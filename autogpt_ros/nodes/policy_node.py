@@ -11,7 +11,8 @@ passes the safety layer (:class:`SafetyFilter`), which nothing bypasses.
 
 E-stop semantics: ``true`` on /agent/estop gives zero velocity from the next
 control cycle and the current goal fails; ``false`` releases it, but the
-robot moves again only when a new goal arrives after the release.  The
+robot moves again only with a goal newer than the e-stop (arriving before or
+after the release: two topics are not ordered).  The
 watchdog commands zero while /agent/state is older than ``max_age`` or the
 goal's heartbeat is older than ``goal_max_age``.
 """
@@ -118,9 +119,10 @@ class PolicyNode(AgentNode):
             if self.goal is not None and self.goal.step.skill != "stop":
                 self.skills._finish("failed", 0.0, "e-stop")
         else:
-            if self.safety.estopped:
-                self.get_logger().info("e-stop released: waiting for a new goal")
+            was = self.safety.estopped
             self.safety.release()
+            if was:
+                self.get_logger().info("e-stop released: resuming the goal that came with it" if not self.safety.estopped else "e-stop released: waiting for a new goal")
 
     def on_odom(self, msg) -> None:
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
