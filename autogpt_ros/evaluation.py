@@ -237,13 +237,16 @@ class Harness:
         return t
 
     def speak(self, text: str, speech: Optional[np.ndarray] = None) -> float:
-        """Play synthesised speech on /audio/pcm at real time; returns the wall time speech ended."""
+        """Play synthesised speech on /audio/pcm at real time; returns the wall time the
+        sound of the words ended (not the end of the clip: espeak-ng pads it with silence)."""
         from std_msgs.msg import Int16MultiArray
+
+        from autogpt_ros.speech.audio import sound_end
 
         speech = synthesize(text) if speech is None else speech
         pcm = np.concatenate([np.zeros(4800, np.int16), speech, np.zeros(16000, np.int16)])
         t0 = time.monotonic()
-        end_of_speech = t0 + (4800 + len(speech)) / 16000.0
+        end_of_speech = t0 + (4800 + sound_end(speech)) / 16000.0
         for i in range(0, len(pcm), 480):
             m = Int16MultiArray()
             m.data = pcm[i : i + 480].tolist()

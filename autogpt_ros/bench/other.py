@@ -124,9 +124,9 @@ def _wer(ref: str, hyp: str) -> float:
 
 
 def _sound_end(pcm: np.ndarray) -> int:
-    """Sample index where the sound of a clip ends (espeak-ng pads with silence)."""
-    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > 0.02 * max(1, int(np.abs(pcm.astype(np.int32)).max())))
-    return int(loud[-1]) + 1 if len(loud) else len(pcm)
+    from autogpt_ros.speech.audio import sound_end
+
+    return sound_end(pcm)
 
 
 def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:

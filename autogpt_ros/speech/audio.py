@@ -80,3 +80,13 @@ def int16_from_any(x) -> np.ndarray:
         a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
         return np.clip(np.round(a * 32767), -32768, 32767).astype(np.int16)
     return np.clip(a, -32768, 32767).astype(np.int16)
+
+
+def sound_end(pcm: np.ndarray, rel: float = 0.02) -> int:
+    """Sample index where the sound of a clip ends: after its last sample above
+    ``rel`` of the peak (synthesisers and recordings pad with silence)."""
+    a = np.abs(np.asarray(pcm).astype(np.int32))
+    if a.size == 0:
+        return 0
+    loud = np.flatnonzero(a > rel * max(1, int(a.max())))
+    return int(loud[-1]) + 1 if len(loud) else len(a)
