@@ -86,30 +86,57 @@ class Harness:
         print(text, file=self.out, flush=True)
 
     # ---- processes -----------------------------------------------------------------
-    def start(self, timeout: float = 120.0) -> None:
+    def start(self, timeout: float = 120.0, flow_timeout: float = 20.0, attempts: int = 2) -> None:
+        """Launch sim.launch.xml and wait until every node is active *and* data flows end
+        to end (/agent/state is published on fusion_node's timer, which runs on /clock).
+        Nodes that are active while nothing flows (now and then DDS discovery leaves a
+        subscription unmatched) get the graph restarted, once."""
         exe = os.path.join(os.path.dirname(sys.executable), "autogpt-ros")
         args = [f"{k}:={v}" for k, v in self.launch_args.items()]
-        logf = open(os.path.join(self.log_dir, "launch.log"), "w") if self.log_dir else subprocess.DEVNULL
-        self.proc = subprocess.Popen([exe, "launch", "sim.launch.xml", *args], stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        self._make_node()
-        self.log(f"started the graph (sim_node + agent) with {' '.join(args)}; waiting for it")
+        if self.node is None:
+            self._make_node()
+        for attempt in range(1, attempts + 1):
+            logf = open(os.path.join(self.log_dir, "launch.log" if attempt == 1 else f"launch_{attempt}.log"), "w") if self.log_dir else subprocess.DEVNULL
+            self.proc = subprocess.Popen([exe, "launch", "sim.launch.xml", *args], stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            self.log(f"started the graph (sim_node + agent) with {' '.join(args)}; waiting for it")
+            if self._wait_up(timeout, flow_timeout):
+                return
+            if attempt < attempts:
+                self.log(f"all nodes are active but /agent/state has not flowed for {flow_timeout:.0f} s: restarting the graph")
+                self._stop_graph()
+        raise RuntimeError(f"the graph came up but no /agent/state flowed after {attempts} attempts; see {self.log_dir or 'the launch output'}")
+
+    def _wait_up(self, timeout: float, flow_timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         needed = {"sim_node", "camera_node", "reasoning_node", "fusion_node", "policy_node"}
         if self.launch_args.get("with_speech", "true") != "false":
             needed.add("microphone_node")
-        active = set()
+        active, all_active_t = set(), None
+        self.clear()
         while time.monotonic() < deadline:
             names = set(self.node.get_node_names())
             for n in sorted((needed & names) - active):
                 if self._lifecycle_state(n) == "active":  # configured: models loaded, subscriptions made
                     active.add(n)
             if active == needed and self.got("world") and self.got("objects"):
-                self.log(f"graph up: {', '.join(sorted(active))} active")
-                return
+                all_active_t = all_active_t or time.monotonic()
+                if self.got("state"):
+                    self.log(f"graph up: {', '.join(sorted(active))} active, /agent/state flowing")
+                    return True
+                if time.monotonic() - all_active_t > flow_timeout:
+                    return False
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the graph exited (code {self.proc.returncode}); see {self.log_dir or 'the launch output'}")
             time.sleep(0.2)
         raise RuntimeError(f"the graph did not come up within {timeout:.0f} s (nodes seen: {sorted(set(self.node.get_node_names()))})")
+
+    def _stop_graph(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
 
     def _lifecycle_state(self, node_name: str) -> str:
         from lifecycle_msgs.srv import GetState
@@ -120,12 +147,7 @@ class Harness:
             return "unknown"
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+        self._stop_graph()
         if self.node is not None:
             self._run = False
             self._thread.join(2)
@@ -145,7 +167,7 @@ class Harness:
         self.lock = threading.Lock()
         self.msgs: Dict[str, list] = {}
         for key, topic in (("truth", ifc.GROUND_TRUTH), ("world", ifc.WORLD), ("goal", ifc.GOAL), ("decision", ifc.DECISION), ("status", ifc.STATUS),
-                           ("cmd", ifc.CMD_VEL), ("transcript", ifc.TRANSCRIPT), ("objects", ifc.OBJECTS), ("say", ifc.SAY), ("estop", ifc.ESTOP)):
+                           ("cmd", ifc.CMD_VEL), ("transcript", ifc.TRANSCRIPT), ("objects", ifc.OBJECTS), ("say", ifc.SAY), ("estop", ifc.ESTOP), ("state", ifc.STATE)):
             self.msgs[key] = []
             self.node.create_subscription(ifc.msg_class(topic), topic, self._cb(key), ifc.qos_profile(topic, "sub") if key not in ("goal", "status", "cmd", "decision") else 50)
         self.pub_instruction = self.node.create_publisher(ifc.msg_class(ifc.INSTRUCTION), ifc.INSTRUCTION, ifc.qos_profile(ifc.INSTRUCTION, "pub"))
