@@ -45,7 +45,7 @@ class CameraNode(AgentNode):
         Param("min_confidence", 0.5, "Detections below this confidence are dropped.", range=(0.0, 1.0)),
         Param("use_depth", True, "Use the depth image (when it arrives) for distances."),
         Param("depth_max_age", 0.1, "A depth image is used only if its stamp is within this many seconds of the colour image.", range=(0.0, 5.0)),
-        Param("threads", 2, "CPU threads for the model.", range=(1, 16)),
+        Param("threads", 1, "CPU threads for the model (1: the graph shares few cores; more threads in several processes fight for them).", range=(1, 16)),
         Param("marker_lifetime", 0.5, "Lifetime of RViz markers in seconds.", range=(0.0, 60.0)),
     )
 

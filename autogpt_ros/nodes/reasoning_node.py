@@ -34,7 +34,7 @@ class ReasoningNode(AgentNode):
         Param("min_confidence", 0.5, "Below this the agent asks for clarification on /agent/say instead of acting.", range=(0.0, 1.0)),
         Param("step_timeout", 90.0, "A step without a result for this long fails.", range=(1.0, 3600.0)),
         Param("listen_to_speech", True, "Treat /speech/transcript messages as instructions."),
-        Param("threads", 2, "CPU threads for the model.", range=(1, 16)),
+        Param("threads", 1, "CPU threads for the model (1: the graph shares few cores; more threads in several processes fight for them).", range=(1, 16)),
         Param("goal_heartbeat", 1.0, "The running goal is re-sent this often (seconds) so policy_node's watchdog knows we are alive.", range=(0.1, 10.0)),
     )
 
