@@ -123,17 +123,11 @@ def _wer(ref: str, hyp: str) -> float:
     return d[len(r), len(h)] / max(1, len(r))
 
 
-def _sound_end(pcm: np.ndarray) -> int:
-    from autogpt_ros.speech.audio import sound_end
-
-    return sound_end(pcm)
-
-
 def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
     import shutil
     import tempfile
 
-    from autogpt_ros.speech.audio import RATE, load_16k
+    from autogpt_ros.speech.audio import RATE, load_16k, sound_end
     from autogpt_ros.speech.pipeline import SpeechPipeline
     from autogpt_ros.speech.recognizer import StopSpotter, make_recognizer
     from autogpt_ros.vocabulary import SPELLING_VARIANTS, STOP_WORDS
@@ -170,7 +164,7 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
                 stream = np.clip(stream, -32768, 32767).astype(np.int16)
                 pipe = SpeechPipeline(rec)
                 got, t_end = "", None
-                t_speech_end = (RATE // 2 + _sound_end(pcm)) / RATE
+                t_speech_end = (RATE // 2 + sound_end(pcm)) / RATE
                 t0 = time.perf_counter()
                 for i in range(0, len(stream), 480):
                     t_call = time.perf_counter()
@@ -208,7 +202,7 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
                     break
             if is_stop:
                 # <= 0: heard before the sound of the word ended
-                stop_lat.append(None if fired is None else max(0.0, (fired - (RATE // 2 + _sound_end(pcm)) / RATE) * 1000))
+                stop_lat.append(None if fired is None else max(0.0, (fired - (RATE // 2 + sound_end(pcm)) / RATE) * 1000))
                 fast += kind == "stop"
             else:
                 others += 1

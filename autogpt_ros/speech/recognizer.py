@@ -97,8 +97,6 @@ class _SphinxStream(RecognizerStream):
         rec._busy = self
         self.rec = rec
         self.samples = 0
-        self.t0 = time.perf_counter()
-        self.busy_s = 0.0
         self.rng = np.random.default_rng(0)
         rec.decoder.start_utt()
         rec.phones.start_utt()
@@ -106,7 +104,6 @@ class _SphinxStream(RecognizerStream):
     def feed(self, pcm: np.ndarray) -> None:
         if self.rec._busy is not self or len(pcm) == 0:
             return
-        t = time.perf_counter()
         x = np.asarray(pcm, dtype=np.float32)
         # dither: digital silence (exact zeros) ruins the log-energy features of the
         # acoustic model; a least-significant-bit of noise is inaudible and fixes it
@@ -114,7 +111,6 @@ class _SphinxStream(RecognizerStream):
         self.rec.decoder.process_raw(x, False, False)
         self.rec.phones.process_raw(x, False, False)
         self.samples += len(pcm)
-        self.busy_s += time.perf_counter() - t
 
     def partial(self) -> str:
         if self.rec._busy is not self:
