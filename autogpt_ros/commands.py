@@ -145,7 +145,7 @@ def cmd_train_policy(a) -> int:
 def cmd_evaluate_policy(a) -> int:
     from autogpt_ros.control.train import evaluate_policy
 
-    evaluate_policy(a.weights or None, a.episodes, a.seed, a.json, a.plot)
+    evaluate_policy(a.weights or None, a.episodes, a.seed, a.json, a.plot, recovery=not a.no_recovery)
     return 0
 
 
@@ -189,6 +189,7 @@ def _training(sub):
     p.add_argument("--weights", default="")
     p.add_argument("--json", default="")
     p.add_argument("--plot", default="", help="PNG of sample trajectories")
+    p.add_argument("--no-recovery", action="store_true", help="the learned policy alone, without the recovery behaviours policy_node runs it in")
     p.set_defaults(func=cmd_evaluate_policy)
 
 

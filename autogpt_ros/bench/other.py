@@ -98,9 +98,12 @@ def policy(json_path: str = "", episodes: int = 100, seed: int = 2_000_000) -> d
         o, _ = f.observation(0.01)
         pol.act(o)
     chain_ms = (time.perf_counter() - t) / 1000 * 1000
-    ev = run_episodes(lambda o: np.array(pol.act(o), np.float32), episodes, seed)
+    # what policy_node runs (the learned policy inside the recovery behaviours), and the learned policy alone
+    ev = run_episodes(lambda o: np.array(pol.act(o), np.float32), episodes, seed, recovery=True)
     ev.pop("_trajectories")
-    res = {"policy_step_ms": step_ms, "fusion_to_cmd_vel_ms": chain_ms, **ev, "train": pol.meta, "targets": {"policy_step_ms": "< 1", "success_rate_go_to": ">= 0.95", "success_rate_find": ">= 0.95", "collision_rate": "<= 0.02"}, "machine": machine()}
+    alone = run_episodes(lambda o: np.array(pol.act(o), np.float32), episodes, seed, recovery=False)
+    alone.pop("_trajectories")
+    res = {"policy_step_ms": step_ms, "fusion_to_cmd_vel_ms": chain_ms, **ev, "learned_policy_only": alone, "train": pol.meta, "targets": {"policy_step_ms": "< 1", "success_rate_go_to": ">= 0.95", "success_rate_find": ">= 0.95", "collision_rate": "<= 0.02"}, "machine": machine()}
     print_table("bench policy", {k: v for k, v in res.items() if isinstance(v, (int, float))})
     write_json(json_path, res)
     return res

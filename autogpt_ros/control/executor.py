@@ -10,6 +10,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from autogpt_ros import tasks
+from autogpt_ros.control.recovery import RecoveringPolicy, RecoveryConfig
 from autogpt_ros.observation import INDEX
 
 # Success as judged from perception (camera range, bearing): a little inside the
@@ -34,8 +35,11 @@ class StepResult:
 
 
 class SkillExecutor:
-    def __init__(self, policy, max_linear: float, max_angular: float, camera_offset: float = 0.13, time_limit: float = tasks.TIME_LIMIT):
+    def __init__(self, policy, max_linear: float, max_angular: float, camera_offset: float = 0.13, time_limit: float = tasks.TIME_LIMIT, recovery: bool = True):
         self.policy = policy
+        # go_to/find: the learned policy inside the recovery behaviours (stuck against an obstacle, spinning in place)
+        self.recovering = RecoveringPolicy(policy, 0.05, RecoveryConfig(max_linear=max_linear, max_angular=max_angular)) if recovery else None
+        self._last_now: Optional[float] = None
         self.max_linear, self.max_angular = max_linear, max_angular
         self.camera_offset = camera_offset
         self.time_limit = time_limit
@@ -51,6 +55,9 @@ class SkillExecutor:
         self.start_t = now
         self.blocked_since = None
         self.done = None
+        self._last_now = None
+        if self.recovering is not None:
+            self.recovering.reset()
 
     def argument(self, pose) -> float:
         """The remaining amount, normalised, for the observation's skill_argument."""
@@ -89,6 +96,9 @@ class SkillExecutor:
         else:
             self.blocked_since = None
         if s in ("go_to", "find"):
+            if self.recovering is not None:  # the control period as it is (sim time or wall time)
+                self.recovering.dt = float(np.clip(now - self._last_now, 0.0, 0.2)) if self._last_now is not None else 0.05
+            self._last_now = now
             return self._learned(obs, s)
         if s == "move":
             return self._move(pose)
@@ -114,7 +124,7 @@ class SkillExecutor:
                 return self._finish("succeeded", 1.0, "target in view and centred")
             w = float(np.clip(1.5 * bearing, -0.6, 0.6))
             return StepResult(0.0, w, "running", 0.9)
-        av, aw = self.policy.act(obs)
+        av, aw = (self.recovering or self.policy).act(obs)
         progress = 0.0
         if obs[INDEX["target_known"]] > 0.5:
             progress = float(np.clip(1.0 - rng / 5.0, 0, 1)) if skill == "go_to" else float(np.clip(1 - abs(bearing) / math.pi, 0, 1))

@@ -59,13 +59,28 @@ class _Discretize:
         return D(env)
 
 
-def run_episodes(act, episodes: int, seed: int, skills: Sequence[str] = ("go_to", "find"), trajectories: int = 0, progress: bool = True) -> Dict:
-    """Evaluate ``act(obs) -> action`` in fresh worlds of seeds seed..seed+episodes-1."""
+class _Acting:
+    def __init__(self, act):
+        self.act = act
+
+
+def run_episodes(act, episodes: int, seed: int, skills: Sequence[str] = ("go_to", "find"), trajectories: int = 0, progress: bool = True, recovery: bool = False) -> Dict:
+    """Evaluate ``act(obs) -> action`` in fresh worlds of seeds seed..seed+episodes-1
+    (with ``recovery``: inside the recovery behaviours policy_node runs it in)."""
+    from autogpt_ros.control.recovery import RecoveringPolicy, RecoveryConfig
+
     env = AgentEnv(skills=skills)
     res = {s: [] for s in skills}
     collisions, times, eff, trajs = 0, [], [], []
+    recovered = 0
+    base_act = act
     for ep in tqdm(range(episodes), desc="evaluating policy", disable=not progress, leave=False):
         obs, info = env.reset(seed=seed + ep, options={"skill": skills[ep % len(skills)]})
+        rp = None
+        if recovery:
+            L = env.safety_limits
+            rp = RecoveringPolicy(_Acting(base_act), env.dt, RecoveryConfig(max_linear=L.max_linear, max_angular=L.max_angular))
+            act = lambda o, rp=rp: np.array(rp.act(o), np.float32)
         start = info["pose"]
         traj = [start[:2]]
         collided = False
@@ -77,6 +92,7 @@ def run_episodes(act, episodes: int, seed: int, skills: Sequence[str] = ("go_to"
                 break
         res[info["skill"]].append(bool(info["success"]))
         collisions += collided
+        recovered += bool(rp is not None and rp.recoveries)
         if info["success"]:
             times.append(info["time"])
             if info["skill"] == "go_to" and info["path_length"] > 0.05:
@@ -95,6 +111,9 @@ def run_episodes(act, episodes: int, seed: int, skills: Sequence[str] = ("go_to"
     }
     for s in skills:
         out[f"success_rate_{s}"] = float(np.mean(res[s])) if res[s] else float("nan")
+    out["recovery"] = recovery
+    if recovery:
+        out["episodes_with_recovery"] = recovered
     out["_trajectories"] = trajs
     return out
 
@@ -263,9 +282,9 @@ def train_policy(out_dir: str, algo: str = "ppo", steps: int = 600_000, seed: in
     return summary
 
 
-def evaluate_policy(weights: Optional[str], episodes: int, seed: int, json_path: str = "", plot: str = "", log=print) -> Dict:
+def evaluate_policy(weights: Optional[str], episodes: int, seed: int, json_path: str = "", plot: str = "", log=print, recovery: bool = True) -> Dict:
     pol = PN.Policy(weights)
-    res = run_episodes(lambda o: np.array(pol.act(o), np.float32), episodes, seed, trajectories=8 if plot else 0)
+    res = run_episodes(lambda o: np.array(pol.act(o), np.float32), episodes, seed, trajectories=8 if plot else 0, recovery=recovery)
     trajs = res.pop("_trajectories")
     if plot:
         plot_trajectories(trajs, plot)

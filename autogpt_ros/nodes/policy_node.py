@@ -51,6 +51,7 @@ class PolicyNode(AgentNode):
         Param("goal_max_age", 3.0, "Watchdog: zero when the goal's heartbeat is older than this (seconds).", range=(0.5, 60.0)),
         Param("idle_zero_time", 1.0, "After a goal ends, keep publishing zero for this long, then go quiet.", range=(0.0, 60.0)),
         Param("time_limit", 60.0, "A skill not done in this time fails.", range=(1.0, 3600.0)),
+        Param("recovery", True, "go_to/find: recovery behaviours around the learned policy (back off and turn away when pressed against an obstacle; head for open space after turning on the spot without seeing the target)."),
     )
 
     def configure(self) -> None:
@@ -62,7 +63,7 @@ class PolicyNode(AgentNode):
         self.safety = SafetyFilter(self.limits)
         self.policy = Policy(self.param("weights") or None)
         self.get_logger().info(f"policy: {self.policy.path}")
-        self.skills = SkillExecutor(self.policy, self.limits.max_linear, self.limits.max_angular, time_limit=float(self.param("time_limit")))
+        self.skills = SkillExecutor(self.policy, self.limits.max_linear, self.limits.max_angular, time_limit=float(self.param("time_limit")), recovery=bool(self.param("recovery")))
         self.goal = None
         self.goal_seen_t = -math.inf
         self.state = None
