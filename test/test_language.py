@@ -89,6 +89,26 @@ def test_decoding_fills_defaults_from_tags():
     assert any("no distance" in n for n in d.notes)
 
 
+def test_decoding_whole_turns_reverse_and_the_other_way():
+    w = "do a full turn to the left".split()
+    d = decode(w, ["B-STEP", "O", "B-NUM", "O", "O", "O", "B-DIR"], ["turn"], Limits())
+    assert d.plan.steps[0].angle_deg == 360 and d.plan.steps[0].direction == "left"
+    w = "make a half turn right".split()
+    d = decode(w, ["B-STEP", "O", "B-NUM", "O", "B-DIR"], ["turn"], Limits())
+    assert d.plan.steps[0].angle_deg == 180 and d.plan.steps[0].direction == "right"
+    w = "put it in reverse for two meters".split()
+    d = decode(w, ["B-STEP", "I-STEP", "I-STEP", "I-STEP", "O", "B-NUM", "B-UNIT"], ["move"], Limits())
+    assert d.plan.steps[0].direction == "backward" and d.plan.steps[0].distance_m == 2.0
+    # "flip around and face the other direction": one half turn, said twice
+    w = "flip around and face the other direction".split()
+    d = decode(w, ["B-STEP", "B-DIR", "O", "B-STEP", "O", "O", "B-DIR"], ["turn", "turn"], Limits())
+    assert [(s.skill, s.angle_deg) for s in d.plan.steps] == [("turn", 180.0)]
+    # but turning around twice is a full turn
+    w = "turn around then turn around".split()
+    d = decode(w, ["B-STEP", "B-DIR", "O", "B-STEP", "B-DIR"], ["turn", "turn"], Limits())
+    assert len(d.plan.steps) == 2
+
+
 def test_decoding_merges_repeats_and_split_motions():
     # "drive to the white cylinder for me": a second go_to with nothing of its own is the same request
     w = "drive to the white cylinder for me".split()
@@ -121,19 +141,34 @@ def test_decoding_merges_repeats_and_split_motions():
 def test_generated_data_is_tagged_consistently():
     for s in generate(300, seed=5):
         assert len(s.words) == len(s.tags) == len(s.step_of)
-        assert sum(t == "B-STEP" for t in s.tags) == len(s.goal["steps"])
+        assert sum(t == "B-STEP" for t in s.tags) == len(s.skills)  # one skill per span
+        # a goal step per span, except an object named first and referred to after ("is there a red box? find it")
+        assert len(s.goal["steps"]) <= len(s.skills)
+        rest = iter(s.skills)
+        assert all(any(k == st["skill"] for k in rest) for st in s.goal["steps"])  # goal skills: a subsequence of the span skills
         ifc.Plan.model_validate(s.goal)
+
+
+def test_generator_has_constructions_beyond_verb_and_object():
+    texts = [s.text.lower() for s in generate(3000, seed=7)]
+    assert any("? look for it" in t or "? find it" in t for t in texts)  # object named in a question, then "it"
+    assert any(" full " in t or " complete " in t for t in texts)  # "do a full turn"
+    assert any("in reverse" in t for t in texts)
+    assert any("where i want you" in t or t.startswith("i want you at") for t in texts)
 
 
 def test_paraphrases_are_hand_written_and_enough():
     items = load_paraphrases()
     fresh = load_paraphrases(os.path.join(os.path.dirname(paraphrases_path()), "paraphrases_fresh.jsonl"))
-    assert len(items) >= 150 and len(fresh) >= 50
+    third = load_paraphrases(os.path.join(os.path.dirname(paraphrases_path()), "paraphrases_holdout3.jsonl"))
+    fourth = load_paraphrases(os.path.join(os.path.dirname(paraphrases_path()), "paraphrases_holdout4.jsonl"))
+    assert len(items) >= 150 and min(len(fresh), len(third), len(fourth)) >= 50
     generated = {s.text.lower().strip(" .!?") for s in generate(20000, seed=1)}
-    overlap = [it["text"] for it in items + fresh if it["text"].lower().strip(" .!?") in generated]
+    overlap = [it["text"] for it in items + fresh + third + fourth if it["text"].lower().strip(" .!?") in generated]
     assert not overlap, overlap  # none of them is a template sentence
-    assert not {it["text"].lower() for it in items} & {it["text"].lower() for it in fresh}  # two separate sets
-    for it in items + fresh:
+    sets = [{it["text"].lower() for it in x} for x in (items, fresh, third, fourth)]
+    assert all(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1 :])  # separate sets
+    for it in items + fresh + third + fourth:
         ifc.Plan.model_validate(it["goal"])
 
 

@@ -55,6 +55,10 @@ def _slot_words(words, tags, lo, hi, name):
     return out
 
 
+_BACKWARD_VERB = re.compile(r"\b(?:back up|back off|back away|reverse|retreat|step back|come back|roll back|go back|move back)\b")
+_WHOLE_TURN = re.compile(r"\b(full|complete|whole|half)\s+(?:a\s+)?(?:turn|rotation|spin|circle|revolution)\b")
+_FACE_OTHER_WAY = re.compile(r"\bface the other (?:way|direction)\b")
+
 JOINER_WORDS = {",", "and", "then", "after", "afterwards", "next", ";", "."}
 
 
@@ -106,7 +110,9 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
     bare: List[bool] = []  # per step: True when its span has no slot of its own (target, direction, number)
     spans, skills = merge_spans(words, tags, skills)
     flag = False
+    face_ok = False  # the previous step was a turn around
     for (lo, hi), skill in zip(spans, skills):
+        after_around, face_ok = face_ok, False
         bare.extend([flag] * (len(steps) - len(bare)))  # the previous span's steps
         flag = not _has_slots(tags, lo, hi)
         colors = [c[0].lower() for c in _slot_words(lw, tags, lo, hi, "COLOR") if c[0].lower() in V.COLORS]
@@ -126,7 +132,7 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
             steps.append({"skill": skill, "target": target})
         elif skill == "move":
             direction = "forward"
-            if any(d in V.BACKWARD_WORDS for d in dirs) or re.match(r"^(back up|back off|back away|reverse)\b", verb):
+            if any(d in V.BACKWARD_WORDS for d in dirs) or _BACKWARD_VERB.search(verb):
                 direction = "backward"
             unit = next((METRES[u] for u in units if u in METRES), None)
             if nums:
@@ -143,15 +149,23 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
                 dist = limits.max_move_m
             steps.append({"skill": "move", "direction": direction, "distance_m": round(float(dist), 4)})
         elif skill == "turn":
-            if any(d in ("around", "way") for d in dirs) or (skill == "turn" and "back" in dirs):
+            if any(d in ("around", "way", "direction") for d in dirs) or (skill == "turn" and "back" in dirs):
+                if _FACE_OTHER_WAY.search(verb) and steps and steps[-1] == {"skill": "turn", "direction": "left", "angle_deg": 180.0} and after_around:
+                    notes.append("turn: 'face the other way' after turning around is the same motion")
+                    continue
                 steps.append({"skill": "turn", "direction": "left", "angle_deg": 180.0})
+                face_ok = True
                 continue
             direction = "right" if "right" in dirs else "left"
             if not any(d in ("left", "right") for d in dirs):
                 notes.append("turn: no direction said, left")
-            angle = float(nums[0]) if nums else 90.0
-            if not nums:
-                notes.append("turn: no angle said, 90 degrees")
+            whole = _WHOLE_TURN.search(verb)
+            if whole:  # "a full turn", "half a rotation"
+                angle = 360.0 if whole.group(1) != "half" else 180.0
+            else:
+                angle = float(nums[0]) if nums else 90.0
+                if not nums:
+                    notes.append("turn: no angle said, 90 degrees")
             if angle > limits.max_turn_deg:
                 notes.append(f"turn: {angle:g} degrees clamped to max_turn_deg {limits.max_turn_deg:g}")
                 angle = limits.max_turn_deg
