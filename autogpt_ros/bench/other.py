@@ -63,10 +63,11 @@ def language(json_path: str = "") -> dict:
     r = evaluate_parser(parser, items, "paraphrases")
     # further hand-written sets, each written before a change of the generator and never used to change
     # anything after: the held-out figures (fresh: after the session-2 decoding rules; holdout3 and
-    # holdout4: before the first and the second broadening of the generator in session 3)
+    # holdout4: before the first and the second broadening of the generator in session 3; holdout5:
+    # after the second broadening, before the final model was measured on it)
     folder = os.path.dirname(paraphrases_path())
     extra = {}
-    for key, name in (("fresh", "paraphrases_fresh.jsonl"), ("holdout3", "paraphrases_holdout3.jsonl"), ("holdout4", "paraphrases_holdout4.jsonl")):
+    for key, name in (("fresh", "paraphrases_fresh.jsonl"), ("holdout3", "paraphrases_holdout3.jsonl"), ("holdout4", "paraphrases_holdout4.jsonl"), ("holdout5", "paraphrases_holdout5.jsonl")):
         if os.path.exists(os.path.join(folder, name)):
             e = evaluate_parser(parser, load_paraphrases(os.path.join(folder, name)), name)
             extra.update({f"exact_match_{key}": e["exact_match"], f"slot_f1_{key}": e["slot_f1"], f"paraphrases_{key}": e["n"], f"failures_{key}": e["failures"][:40]})
@@ -133,13 +134,16 @@ def _wer(ref: str, hyp: str) -> float:
     return d[len(r), len(h)] / max(1, len(r))
 
 
-def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
+def speech(json_path: str = "", backends=("pocketsphinx",), vads=("silero", "energy")) -> dict:
+    """Each backend with the first VAD; the first backend also with the other VADs
+    (reported as ``<backend>+<vad>``)."""
     import shutil
     import tempfile
 
     from autogpt_ros.speech.audio import RATE, load_16k, sound_end
     from autogpt_ros.speech.pipeline import SpeechPipeline
     from autogpt_ros.speech.recognizer import StopSpotter, make_recognizer
+    from autogpt_ros.speech.vad import make_vad
     from autogpt_ros.vocabulary import SPELLING_VARIANTS, STOP_WORDS
 
     tmp = tempfile.mkdtemp()
@@ -152,16 +156,19 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
     rng = np.random.default_rng(0)
     norm = lambda s: " ".join(SPELLING_VARIANTS.get(w, w) for w in s.split())
     out = {"backends": {}}
-    for backend in backends:
+    runs = [(backends[0], v, backends[0] if i == 0 else f"{backends[0]}+{v}") for i, v in enumerate(vads)] + [(b, vads[0], b) for b in backends[1:]]
+    recognizers = {}
+    for backend, vad_kind, name in runs:
         try:
-            rec = make_recognizer(backend)
+            rec = recognizers[backend] = recognizers.get(backend) or make_recognizer(backend)
+            make_vad(vad_kind)
         except Exception as e:
-            out["backends"][backend] = {"error": str(e)}
+            out["backends"][name] = {"error": str(e)}
             continue
         fig = {}
         for cond, snr in (("clean", None), ("snr20", 20), ("snr10", 10)):
             exact, wers, lat, audio_s, dec_s = [], [], [], 0.0, 0.0
-            for text, pcm in tqdm(clips, desc=f"{backend} {cond}", leave=False):
+            for text, pcm in tqdm(clips, desc=f"{name} {cond}", leave=False):
                 x = pcm.astype(np.float32)
                 if snr is not None:
                     noise = rng.normal(0, 1, len(x) + 2 * RATE).astype(np.float32)
@@ -172,7 +179,7 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
                 stream = noise.copy()
                 stream[RATE // 2 : RATE // 2 + len(x)] += x
                 stream = np.clip(stream, -32768, 32767).astype(np.int16)
-                pipe = SpeechPipeline(rec)
+                pipe = SpeechPipeline(rec, make_vad(vad_kind))
                 got, t_end = "", None
                 t_speech_end = (RATE // 2 + sound_end(pcm)) / RATE
                 t0 = time.perf_counter()
@@ -198,10 +205,10 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
         # spotter mid-utterance, or else the transcript at the end of the utterance)
         stop_lat, fast, false_alarms, others = [], 0, 0, 0
         spot = StopSpotter()
-        for text, pcm in tqdm(clips, desc=f"{backend} stop words", leave=False):
+        for text, pcm in tqdm(clips, desc=f"{name} stop words", leave=False):
             is_stop = text in ("stop", "halt", "freeze")
             stream = np.concatenate([np.zeros(RATE // 2, np.int16), pcm, np.zeros(RATE, np.int16)])
-            pipe = SpeechPipeline(rec, spotter=spot)
+            pipe = SpeechPipeline(rec, make_vad(vad_kind), spotter=spot)
             fired, kind = None, ""
             for i in range(0, len(stream), 480):
                 t_call = time.perf_counter()
@@ -218,7 +225,8 @@ def speech(json_path: str = "", backends=("pocketsphinx",)) -> dict:
                 others += 1
                 false_alarms += fired is not None
         heard = [x for x in stop_lat if x is not None]
-        out["backends"][backend] = {
+        out["backends"][name] = {
+            "vad": vad_kind,
             "exact_match_clean": fig["clean"]["exact"], "exact_match_snr20": fig["snr20"]["exact"], "exact_match_snr10": fig["snr10"]["exact"],
             "wer_clean": fig["clean"]["wer"], "wer_snr20": fig["snr20"]["wer"], "wer_snr10": fig["snr10"]["wer"], "rtf": fig["clean"]["rtf"],
             "latency_p95_ms": fig["clean"]["latency_p95_ms"], "stop_latency_p95_ms": float(np.percentile(heard, 95)) if heard else None,

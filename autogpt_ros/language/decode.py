@@ -55,8 +55,10 @@ def _slot_words(words, tags, lo, hi, name):
     return out
 
 
-_BACKWARD_VERB = re.compile(r"\b(?:back up|back off|back away|reverse|retreat|step back|come back|roll back|go back|move back)\b")
-_WHOLE_TURN = re.compile(r"\b(full|complete|whole|half)\s+(?:a\s+)?(?:turn|rotation|spin|circle|revolution)\b")
+_BACKWARD_VERB = re.compile(r"\b(?:back up|back off|back away|back (?:it|yourself) up|reverse|retreat|"
+                            r"(?:step|come|roll|go|move|creep|scoot|push|inch|ease|edge|shuffle|drive) back)\b")
+_WHOLE_TURN = re.compile(r"\b(full|complete|whole|half|quarter)\s+(?:a\s+)?(?:turn|rotation|spin|circle|revolution)\b")
+_U_TURN = re.compile(r"\bu\s*-?\s*turn\b|\babout\s*-?\s*face\b")
 _FACE_OTHER_WAY = re.compile(r"\bface the other (?:way|direction)\b")
 
 JOINER_WORDS = {",", "and", "then", "after", "afterwards", "next", ";", "."}
@@ -134,6 +136,7 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
             direction = "forward"
             if any(d in V.BACKWARD_WORDS for d in dirs) or _BACKWARD_VERB.search(verb):
                 direction = "backward"
+                flag = False  # "reverse", "scoot back": the verb says which way, a motion of its own
             unit = next((METRES[u] for u in units if u in METRES), None)
             if nums:
                 dist = nums[0] * (unit if unit is not None else 1.0)
@@ -149,19 +152,21 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
                 dist = limits.max_move_m
             steps.append({"skill": "move", "direction": direction, "distance_m": round(float(dist), 4)})
         elif skill == "turn":
-            if any(d in ("around", "way", "direction") for d in dirs) or (skill == "turn" and "back" in dirs):
+            if any(d in ("around", "way", "direction", "u") for d in dirs) or (skill == "turn" and "back" in dirs) or _U_TURN.search(verb):
                 if _FACE_OTHER_WAY.search(verb) and steps and steps[-1] == {"skill": "turn", "direction": "left", "angle_deg": 180.0} and after_around:
                     notes.append("turn: 'face the other way' after turning around is the same motion")
                     continue
                 steps.append({"skill": "turn", "direction": "left", "angle_deg": 180.0})
                 face_ok = True
                 continue
-            direction = "right" if "right" in dirs else "left"
-            if not any(d in ("left", "right") for d in dirs):
+            # "clockwise" (seen from above) is to the right; "counterclockwise"/"anticlockwise"/"counter clockwise" left
+            counter = any(d in ("counterclockwise", "anticlockwise") for d in dirs) or re.search(r"\b(?:counter|anti)[\s-]*clockwise\b", verb)
+            direction = "right" if ("right" in dirs or ("clockwise" in dirs and not counter)) else "left"
+            if not any(d in ("left", "right", "clockwise", "counterclockwise", "anticlockwise", "counter", "anti") for d in dirs):
                 notes.append("turn: no direction said, left")
             whole = _WHOLE_TURN.search(verb)
             if whole:  # "a full turn", "half a rotation"
-                angle = 360.0 if whole.group(1) != "half" else 180.0
+                angle = {"half": 180.0, "quarter": 90.0}.get(whole.group(1), 360.0)
             else:
                 angle = float(nums[0]) if nums else 90.0
                 if not nums:
@@ -178,12 +183,13 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
     # "face the other way, turn around"): keep the one with the slots
     kept = []
     for i, st in enumerate(steps):
-        near = [steps[j] for j in (i - 1, i + 1) if 0 <= j < len(steps) and not bare[j] and steps[j]["skill"] == st["skill"]]
+        near = [steps[j] for j in (i - 1, i + 1) if 0 <= j < len(steps) and not bare[j] and steps[j]["skill"] == st["skill"]
+                and ("target" not in st or st["target"] == {"color": None, "shape": None} or steps[j]["target"] == st["target"])]
         if bare[i] and near and st["skill"] in ("go_to", "find", "turn", "move"):
             notes.append(f"{st['skill']}: a repeated step without its own target or numbers was merged into its neighbour")
             continue
         following = next((steps[j] for j in range(i + 1, len(steps)) if not (bare[j] and steps[j]["skill"] == "move")), None)
-        if bare[i] and st["skill"] == "move" and following is not None and following["skill"] in ("go_to", "find"):
+        if bare[i] and st["skill"] == "move" and st["direction"] == "forward" and following is not None and following["skill"] in ("go_to", "find"):
             notes.append("move: 'go and ...' before a go_to/find is not a motion of its own")  # "go and stand next to the box"
             continue
         kept.append(st)

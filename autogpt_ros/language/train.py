@@ -184,7 +184,7 @@ def skill_confusion_png(parser, items, path: str) -> None:
     confusion_png(yt, yp, list(SKILL_LABELS) + ["none"], path, "language: skills on the hand-written paraphrases", "predicted skill", "true skill")
 
 
-def train_language(out: str, report_dir: str, n_train: int = 2400, n_val: int = 300, epochs: int = 4, seed: int = 0, base: str = LM.DEFAULT_BASE, batch: int = 32, lr: float = 6e-4, log=print) -> dict:
+def train_language(out: str, report_dir: str, n_train: int = 3600, n_val: int = 400, epochs: int = 5, seed: int = 0, base: str = LM.DEFAULT_BASE, batch: int = 32, lr: float = 6e-4, log=print) -> dict:
     t0 = time.time()
     random.seed(seed)
     torch.manual_seed(seed)
@@ -229,8 +229,8 @@ def train_language(out: str, report_dir: str, n_train: int = 2400, n_val: int = 
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k or not k.startswith("encoder.")}
         else:
             patience += 1
-            if patience >= 1:
-                log("early stopping: validation exact match did not improve")
+            if patience >= 2:
+                log("early stopping: validation exact match did not improve for 2 epochs")
                 break
     model.load_state_dict(best_state, strict=False)
     model.eval()
