@@ -13,7 +13,7 @@ from autogpt_ros.speech import grammar
 from autogpt_ros.speech.audio import RATE, AudioError, load_16k, read_wav, to_mono16k, write_wav
 from autogpt_ros.speech.pipeline import SpeechPipeline, transcribe_file
 from autogpt_ros.speech.recognizer import PocketSphinxRecognizer, StopSpotter
-from autogpt_ros.speech.vad import EnergyVAD, segment
+from autogpt_ros.speech.vad import EnergyVAD, SileroVAD, make_vad, segment
 from conftest import tool
 
 ESPEAK = shutil.which("espeak-ng") or "espeak-ng"  # installed by make setup (Debian); a missing one fails loudly
@@ -68,6 +68,28 @@ def test_vad_finds_speech_with_pre_roll_ignores_silence_and_noise(tmp_path):
     long = np.tile(pcm, 12)  # ~15 s of continuous speech
     ends = [e for e in segment(long, EnergyVAD(max_utterance=3.0)) if e.kind == "end"]
     assert ends and all(len(e.utterance.audio) <= 3.6 * RATE for e in ends)
+
+
+def test_silero_vad_hears_speech_in_loud_noise_and_not_noise_alone(tmp_path):
+    """White noise at 10 dB SNR: Silero still finds the one utterance where the words
+    are; the noise alone starts nothing."""
+    pcm = load_16k(say("turn left ninety degrees", str(tmp_path / "s.wav")))
+    rng = np.random.default_rng(1)
+    x = pcm.astype(np.float32)
+    power = np.mean(x[np.abs(x) > 100] ** 2)
+    stream = rng.normal(0, np.sqrt(power / 10), len(pcm) + 2 * RATE).astype(np.float32)
+    stream[RATE : RATE + len(pcm)] += x
+    stream = np.clip(stream, -32768, 32767).astype(np.int16)
+    ends = [e for e in segment(stream, SileroVAD()) if e.kind == "end"]
+    assert len(ends) == 1
+    u = ends[0].utterance
+    speech_end = RATE + len(pcm)
+    assert 0.8 <= u.start_s <= 1.2 and u.end_s >= (RATE + 0.8 * len(pcm)) / RATE and u.end_s <= speech_end / RATE + 0.4
+    noise = rng.normal(0, np.sqrt(power / 10), 4 * RATE).astype(np.int16)
+    assert not [e for e in segment(noise, SileroVAD()) if e.kind == "start"]
+    assert isinstance(make_vad("auto"), SileroVAD) and type(make_vad("energy")) is EnergyVAD
+    with pytest.raises(ValueError, match="unknown VAD"):
+        make_vad("webrtc")
 
 
 @pytest.mark.parametrize("text,voice", [("stop", "en-us"), ("turn around", "en-us"), ("what do you see", "en-us"), ("turn left", "en-us+f2"), ("stop", "en-us+m3")])

@@ -24,7 +24,7 @@ from autogpt_ros.params import Param
 from autogpt_ros.speech.audio import RATE, AudioError, int16_from_any, load_16k, to_mono16k
 from autogpt_ros.speech.pipeline import SpeechPipeline
 from autogpt_ros.speech.recognizer import RecognizerError, StopSpotter, make_recognizer
-from autogpt_ros.speech.vad import EnergyVAD
+from autogpt_ros.speech.vad import make_vad
 
 CHUNK = 480  # 30 ms at 16 kHz
 
@@ -41,6 +41,7 @@ class MicrophoneNode(AgentNode):
         Param("device_rate", 16000, "device source: capture sample rate (resampled to 16 kHz).", range=(8000, 192000)),
         Param("topic_rate", 16000, "topic source: sample rate of /audio/pcm chunks.", range=(8000, 192000)),
         Param("stop_words", True, "Publish /agent/estop at once when a stop word is heard."),
+        Param("vad", "auto", "Voice activity detector: `silero` (neural, holds up in noise; its ONNX model ships with faster-whisper), `energy` (energy + voicing, pure numpy) or `auto` (silero when installed, else energy).", choices=("auto", "silero", "energy")),
         Param("max_utterance", 8.0, "Longest utterance in seconds (longer speech is cut).", range=(1.0, 60.0)),
         Param("hangover", 0.3, "Silence (seconds) that ends an utterance whose words so far are not a whole command.", range=(0.05, 2.0)),
         Param("quick_hangover", 0.2, "Silence (seconds) that ends an utterance once the words so far make a whole command (the recogniser's partial hypothesis).", range=(0.05, 2.0)),
@@ -53,7 +54,12 @@ class MicrophoneNode(AgentNode):
         except RecognizerError as e:
             raise RuntimeError(str(e)) from None
         spotter = StopSpotter() if self.param("stop_words") else None
-        self.pipeline = SpeechPipeline(self.recognizer, EnergyVAD(hangover=float(self.param("hangover")), quick_hangover=float(self.param("quick_hangover")), max_utterance=float(self.param("max_utterance"))), spotter)
+        try:
+            vad = make_vad(self.param("vad"), hangover=float(self.param("hangover")), quick_hangover=float(self.param("quick_hangover")), max_utterance=float(self.param("max_utterance")))
+        except Exception as e:
+            raise RuntimeError(f"vad {self.param('vad')!r}: {e}") from None
+        self.get_logger().info(f"voice activity detector: {type(vad).__name__}")
+        self.pipeline = SpeechPipeline(self.recognizer, vad, spotter)
         self.pub_transcript = self.publisher(ifc.TRANSCRIPT)
         self.pub_estop = self.publisher(ifc.ESTOP)
         self.pub_pcm = self.publisher(ifc.AUDIO_PCM) if self.param("source") == "device" else None

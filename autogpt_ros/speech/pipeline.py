@@ -14,7 +14,7 @@ import numpy as np
 
 from autogpt_ros.speech.grammar import can_end
 from autogpt_ros.speech.recognizer import Recognizer, RecognizerStream, StopSpotter, Transcript
-from autogpt_ros.speech.vad import FRAME, RATE, EnergyVAD
+from autogpt_ros.speech.vad import FRAME, RATE, EnergyVAD, make_vad
 from autogpt_ros.vocabulary import STOP_WORDS
 
 
@@ -36,7 +36,7 @@ class SpeechPipeline:
 
     def __init__(self, recognizer: Recognizer, vad: Optional[EnergyVAD] = None, spotter: Optional[StopSpotter] = None):
         self.recognizer = recognizer
-        self.vad = vad or EnergyVAD()
+        self.vad = vad or make_vad("auto")
         self.spotter = spotter
         self._stop_fired = False
         self._stream: Optional[RecognizerStream] = None

@@ -151,6 +151,105 @@ class EnergyVAD:
         return np.concatenate(self._utt) if self._utt else np.zeros(0, np.int16)
 
 
+def silero_model_path() -> Optional[str]:
+    """The Silero VAD v6 ONNX model that ships inside the faster-whisper wheel (PyPI), if installed."""
+    import os
+
+    try:
+        import faster_whisper
+    except Exception:
+        return None
+    path = os.path.join(os.path.dirname(faster_whisper.__file__), "assets", "silero_vad_v6.onnx")
+    return path if os.path.exists(path) else None
+
+
+@dataclass
+class SileroVAD(EnergyVAD):
+    """The same utterance logic as :class:`EnergyVAD` (start run, pre-roll, hangover,
+    quick hangover, cut at ``max_utterance``), with the speech/non-speech decision
+    of each frame taken from Silero VAD, a small neural network (ONNX, ~2 MB, 0.2 ms
+    per 32 ms window on one core) that keeps hearing speech in noise where the
+    energy test gives up (white noise at 10 dB SNR).  Frames are 30 ms; Silero reads
+    512-sample windows (plus 64 samples of context), so a frame takes the
+    probability of the newest window."""
+
+    threshold: float = 0.5  # speech probability that counts as speech
+    neg_threshold: float = 0.35  # below this counts as silence (hysteresis)
+    model_path: str = ""
+
+    def __post_init__(self):
+        import onnxruntime
+
+        path = self.model_path or silero_model_path()
+        if not path:
+            raise RuntimeError("Silero VAD model not found: install faster-whisper (it ships assets/silero_vad_v6.onnx) or set model_path")
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 4
+        self._session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"], sess_options=opts)
+        super().__post_init__()
+
+    def reset(self) -> None:
+        super().reset()
+        self._h = np.zeros((1, 1, 128), np.float32)
+        self._c = np.zeros((1, 1, 128), np.float32)
+        self._ctx = np.zeros(64, np.float32)
+        self._acc = np.zeros(0, np.float32)
+        self.prob = 0.0
+
+    def _speech_prob(self, f: np.ndarray) -> float:
+        self._acc = np.concatenate([self._acc, f.astype(np.float32) / 32768.0])
+        while len(self._acc) >= 512:
+            w, self._acc = self._acc[:512], self._acc[512:]
+            out, self._h, self._c = self._session.run(None, {"input": np.concatenate([self._ctx, w])[None], "h": self._h, "c": self._c})
+            self._ctx = w[-64:]
+            self.prob = float(np.ravel(out)[0])
+        return self.prob
+
+    def _frame(self, f: np.ndarray) -> List[VadEvent]:
+        p = self._speech_prob(f)
+        speechy = p >= self.threshold
+        quiet = p < self.neg_threshold
+        out: List[VadEvent] = []
+        if not self.in_speech:
+            self._pre.append(f)
+            self._run = self._run + 1 if speechy else 0
+            if self._run >= self.start_frames:
+                self.in_speech = True
+                self._utt = list(self._pre)
+                self._start_t = self.t - self.start_frames * FRAME / RATE
+                self._silent = 0
+                self._voiced = self.start_frames
+                out.append(VadEvent("start", self._start_t))
+        else:
+            self._utt.append(f)
+            self._voiced += 1 if speechy else 0
+            self._silent = self._silent + 1 if quiet else 0
+            dur = self.t - self._start_t
+            hangover = self.quick_hangover if self.complete else self.hangover
+            if self._silent * FRAME / RATE >= hangover or dur >= self.max_utterance:
+                out.append(self._finish(truncated=dur >= self.max_utterance))
+        return out
+
+
+VAD_KINDS = ("silero", "energy", "auto")
+
+
+def make_vad(kind: str = "auto", **params) -> EnergyVAD:
+    """``silero``, ``energy``, or ``auto`` (Silero when its model and onnxruntime are installed, else energy)."""
+    if kind not in VAD_KINDS:
+        raise ValueError(f"unknown VAD {kind!r}: one of {', '.join(VAD_KINDS)}")
+    if kind == "energy":
+        return EnergyVAD(**params)
+    try:
+        return SileroVAD(**params)
+    except Exception:
+        if kind == "silero":
+            raise
+        return EnergyVAD(**{k: v for k, v in params.items() if k != "model_path"})
+
+
 def segment(pcm: np.ndarray, vad: Optional[EnergyVAD] = None, tail: float = 1.0) -> List[VadEvent]:
     """Run a VAD over a whole recording (plus ``tail`` seconds of silence)."""
     vad = vad or EnergyVAD()
