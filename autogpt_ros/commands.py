@@ -105,7 +105,7 @@ def _bench(sub):
     p.add_argument("--frames", type=int, default=200, help="perception: frames to render")
     p.add_argument("--episodes", type=int, default=100, help="policy: evaluation episodes")
     p.add_argument("--backends", default="pocketsphinx,whisper", help="speech: comma-separated backends to compare (the first is the default backend)")
-    p.add_argument("--vads", default="silero,energy", help="speech: voice activity detectors to compare with the first backend (the first is the default)")
+    p.add_argument("--vads", default="energy,silero", help="speech: voice activity detectors to compare with the first backend (the first is the default)")
     p.add_argument("--json", default="", help="write the figures to this JSON file")
     p.add_argument("--out", default="", help="folder for JSON files (with `all`)")
     p.add_argument("--quick", action="store_true", help="shorter runs (rougher figures)")

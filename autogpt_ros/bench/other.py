@@ -134,7 +134,7 @@ def _wer(ref: str, hyp: str) -> float:
     return d[len(r), len(h)] / max(1, len(r))
 
 
-def speech(json_path: str = "", backends=("pocketsphinx",), vads=("silero", "energy")) -> dict:
+def speech(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "silero")) -> dict:
     """Each backend with the first VAD; the first backend also with the other VADs
     (reported as ``<backend>+<vad>``)."""
     import shutil

@@ -41,7 +41,7 @@ class MicrophoneNode(AgentNode):
         Param("device_rate", 16000, "device source: capture sample rate (resampled to 16 kHz).", range=(8000, 192000)),
         Param("topic_rate", 16000, "topic source: sample rate of /audio/pcm chunks.", range=(8000, 192000)),
         Param("stop_words", True, "Publish /agent/estop at once when a stop word is heard."),
-        Param("vad", "auto", "Voice activity detector: `silero` (neural, holds up in noise; its ONNX model ships with faster-whisper), `energy` (energy + voicing, pure numpy) or `auto` (silero when installed, else energy).", choices=("auto", "silero", "energy")),
+        Param("vad", "energy", "Voice activity detector: `energy` (energy + voicing, pure numpy; best in quiet rooms), `silero` (neural, its ONNX model ships with faster-whisper; holds up in loud noise, see bench speech) or `auto` (silero when installed, else energy).", choices=("energy", "silero", "auto")),
         Param("max_utterance", 8.0, "Longest utterance in seconds (longer speech is cut).", range=(1.0, 60.0)),
         Param("hangover", 0.3, "Silence (seconds) that ends an utterance whose words so far are not a whole command.", range=(0.05, 2.0)),
         Param("quick_hangover", 0.2, "Silence (seconds) that ends an utterance once the words so far make a whole command (the recogniser's partial hypothesis).", range=(0.05, 2.0)),

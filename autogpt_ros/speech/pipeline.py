@@ -36,7 +36,7 @@ class SpeechPipeline:
 
     def __init__(self, recognizer: Recognizer, vad: Optional[EnergyVAD] = None, spotter: Optional[StopSpotter] = None):
         self.recognizer = recognizer
-        self.vad = vad or make_vad("auto")
+        self.vad = vad or make_vad("energy")
         self.spotter = spotter
         self._stop_fired = False
         self._stream: Optional[RecognizerStream] = None
