@@ -1,6 +1,7 @@
 """autogpt-ros bench perception | language | policy | speech: figures, not tests."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -155,6 +156,18 @@ def speech(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "sil
             clips.append((text, load_16k(p)))
     rng = np.random.default_rng(0)
     norm = lambda s: " ".join(SPELLING_VARIANTS.get(w, w) for w in s.split())
+    # what matters to the robot: does the transcript mean the same command? ("move forwards two
+    # meters", "go to that white cylinder" are not exact but parse to the same goal)
+    from autogpt_ros.language.parser import Parser
+
+    parser = Parser("model")
+    meaning_cache = {}
+
+    def meaning(text: str):
+        if text not in meaning_cache:
+            meaning_cache[text] = json.dumps(parser.parse(text).goal_json(), sort_keys=True) if text else ""
+        return meaning_cache[text]
+
     out = {"backends": {}}
     runs = [(backends[0], v, backends[0] if i == 0 else f"{backends[0]}+{v}") for i, v in enumerate(vads)] + [(b, vads[0], b) for b in backends[1:]]
     recognizers = {}
@@ -167,7 +180,7 @@ def speech(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "sil
             continue
         fig = {}
         for cond, snr in (("clean", None), ("snr20", 20), ("snr10", 10)):
-            exact, wers, lat, audio_s, dec_s = [], [], [], 0.0, 0.0
+            exact, same_goal, wers, lat, audio_s, dec_s = [], [], [], [], 0.0, 0.0
             for text, pcm in tqdm(clips, desc=f"{name} {cond}", leave=False):
                 x = pcm.astype(np.float32)
                 if snr is not None:
@@ -197,10 +210,11 @@ def speech(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "sil
                 dec_s += time.perf_counter() - t0
                 audio_s += len(stream) / RATE
                 exact.append(norm(got) == norm(text))
+                same_goal.append(bool(got) and meaning(got) == meaning(text))
                 wers.append(_wer(norm(text), norm(got)))
                 if t_end is not None:
                     lat.append((t_end - t_speech_end) * 1000)
-            fig[cond] = {"exact": float(np.mean(exact)), "wer": float(np.mean(wers)), "latency_p95_ms": float(np.percentile(lat, 95)) if lat else None, "rtf": dec_s / audio_s}
+            fig[cond] = {"exact": float(np.mean(exact)), "goal": float(np.mean(same_goal)), "wer": float(np.mean(wers)), "latency_p95_ms": float(np.percentile(lat, 95)) if lat else None, "rtf": dec_s / audio_s}
         # stop: stream time from the end of the spoken word to the stop event (the keyword
         # spotter mid-utterance, or else the transcript at the end of the utterance)
         stop_lat, fast, false_alarms, others = [], 0, 0, 0
@@ -228,6 +242,7 @@ def speech(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "sil
         out["backends"][name] = {
             "vad": vad_kind,
             "exact_match_clean": fig["clean"]["exact"], "exact_match_snr20": fig["snr20"]["exact"], "exact_match_snr10": fig["snr10"]["exact"],
+            "goal_match_clean": fig["clean"]["goal"], "goal_match_snr20": fig["snr20"]["goal"], "goal_match_snr10": fig["snr10"]["goal"],
             "wer_clean": fig["clean"]["wer"], "wer_snr20": fig["snr20"]["wer"], "wer_snr10": fig["snr10"]["wer"], "rtf": fig["clean"]["rtf"],
             "latency_p95_ms": fig["clean"]["latency_p95_ms"], "stop_latency_p95_ms": float(np.percentile(heard, 95)) if heard else None,
             "stop_detected": f"{len(heard)}/{len(stop_lat)}",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -92,13 +92,22 @@ class EnergyVAD:
         self._buf = self._buf[n * FRAME :]
         return events
 
-    def _frame(self, f: np.ndarray) -> List[VadEvent]:
+    def _classify(self, f: np.ndarray) -> Tuple[bool, bool, bool]:
+        """(speech, silence, voiced) for one frame; energy and voicing against the noise floor."""
         e, v = frame_features(f)
         if self.floor is None:
             self.floor = max(e, self.min_floor_db)
-        floor = self.floor
-        speechy = e > floor + self.start_db and (v >= self.voicing or e > floor + self.loud_db)
-        quiet = e < floor + self.stop_db
+        self._e = e
+        speechy = e > self.floor + self.start_db and (v >= self.voicing or e > self.floor + self.loud_db)
+        return speechy, e < self.floor + self.stop_db, v >= self.voicing and e > self.floor + self.stop_db
+
+    def _idle(self) -> None:
+        """A frame outside speech that did not start one: track the noise floor (fast down, slow up)."""
+        a = 0.2 if self._e < self.floor else 0.02
+        self.floor = max(self.min_floor_db, self.floor + a * (self._e - self.floor))
+
+    def _frame(self, f: np.ndarray) -> List[VadEvent]:
+        speechy, quiet, voiced = self._classify(f)
         out: List[VadEvent] = []
         if not self.in_speech:
             self._pre.append(f)
@@ -110,12 +119,11 @@ class EnergyVAD:
                 self._silent = 0
                 self._voiced = self.start_frames
                 out.append(VadEvent("start", self._start_t))
-            else:  # track the noise floor: fast down, slow up
-                a = 0.2 if e < floor else 0.02
-                self.floor = max(self.min_floor_db, floor + a * (e - floor))
+            else:
+                self._idle()
         else:
             self._utt.append(f)
-            self._voiced += 1 if (v >= self.voicing and e > floor + self.stop_db) else 0
+            self._voiced += 1 if voiced else 0
             self._silent = self._silent + 1 if quiet else 0
             dur = self.t - self._start_t
             hangover = self.quick_hangover if self.complete else self.hangover
@@ -207,30 +215,12 @@ class SileroVAD(EnergyVAD):
             self.prob = float(np.ravel(out)[0])
         return self.prob
 
-    def _frame(self, f: np.ndarray) -> List[VadEvent]:
+    def _classify(self, f: np.ndarray) -> Tuple[bool, bool, bool]:
         p = self._speech_prob(f)
-        speechy = p >= self.threshold
-        quiet = p < self.neg_threshold
-        out: List[VadEvent] = []
-        if not self.in_speech:
-            self._pre.append(f)
-            self._run = self._run + 1 if speechy else 0
-            if self._run >= self.start_frames:
-                self.in_speech = True
-                self._utt = list(self._pre)
-                self._start_t = self.t - self.start_frames * FRAME / RATE
-                self._silent = 0
-                self._voiced = self.start_frames
-                out.append(VadEvent("start", self._start_t))
-        else:
-            self._utt.append(f)
-            self._voiced += 1 if speechy else 0
-            self._silent = self._silent + 1 if quiet else 0
-            dur = self.t - self._start_t
-            hangover = self.quick_hangover if self.complete else self.hangover
-            if self._silent * FRAME / RATE >= hangover or dur >= self.max_utterance:
-                out.append(self._finish(truncated=dur >= self.max_utterance))
-        return out
+        return p >= self.threshold, p < self.neg_threshold, p >= self.threshold
+
+    def _idle(self) -> None:
+        pass
 
 
 VAD_KINDS = ("silero", "energy", "auto")
