@@ -40,6 +40,8 @@ CASES = [
     ("turn left", [{"skill": "turn", "direction": "left", "angle_deg": 90.0}]),
     ("turn around", [{"skill": "turn", "direction": "left", "angle_deg": 180.0}]),
     ("stop", [{"skill": "stop"}]),
+    ("Everything stop, right now", [{"skill": "stop"}]),  # a stop said around other words is still a stop (rule)
+    ("okay just halt", [{"skill": "stop"}]),
     ("what do you see", [{"skill": "describe"}]),
     ("go to the red box and then turn left", [G("red", "box"), {"skill": "turn", "direction": "left", "angle_deg": 90.0}]),
     ("find the purple barrel, then go to it", None),  # pronoun: not checked exactly

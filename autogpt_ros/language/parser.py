@@ -29,7 +29,8 @@ INJECTION = re.compile(
     r"|^\s*(system|assistant)\s*:",
     re.IGNORECASE,
 )
-STOP_ONLY = re.compile(r"^\W*(?:(?:please|robot|hey|now|okay|emergency|whoa|wait|careful|no)\W+)*(stop|halt|freeze)\b(?:\W+\w+){0,3}\W*$", re.IGNORECASE)
+STOP_ONLY = re.compile(r"^\W*(?:(?:please|robot|hey|now|okay|ok|oh|emergency|whoa|wait|careful|no|everything|everybody|all|just|quick|hold|on)\W+)*"
+                       r"(stop|halt|freeze)\b(?:\W+\w+){0,3}\W*$", re.IGNORECASE)
 MAX_CHARS = 300
 
 
