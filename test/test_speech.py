@@ -198,3 +198,24 @@ def test_microphone_node_file_source(procs, probe, tmp_path):
     node.wait_for_output(r"transcript 'turn around': speech start .* end .* published", timeout=10)
     assert [m.data for m in probe.received(tr)].count("turn around") == 1  # silence added nothing
     assert node.popen.poll() is None
+
+
+@pytest.mark.parametrize("text,voice", [("halt", "en-us"), ("freeze", "en-us"), ("stop", "en-us+f2"), ("find the yellow box", "en-us"), ("please go to the orange box", "en-us+m3")])
+def test_stop_words_fire_on_the_partial_hypothesis_within_the_word(recognizer, tmp_path, text, voice):
+    """The fast path: the recogniser's partial hypothesis ending in a stop word for 3 frames is a
+    stop, well before the utterance ends; other commands (which end in a stop word for a single
+    frame now and then: "find the yellow ...") never are."""
+    from autogpt_ros.speech.audio import sound_end
+
+    pcm = load_16k(say(text, str(tmp_path / "s.wav"), voice))
+    stream = np.concatenate([np.zeros(RATE // 2, np.int16), pcm, np.zeros(RATE, np.int16)])
+    end = (RATE // 2 + sound_end(pcm)) / RATE
+    pipe = SpeechPipeline(recognizer, EnergyVAD(), spotter=StopSpotter())
+    stops = []
+    for i in range(0, len(stream), 480):
+        stops += [((i + 480) / RATE, e) for e in pipe.feed(stream[i : i + 480]) if e.kind == "stop"]
+    if text in ("halt", "freeze", "stop"):
+        assert stops and stops[0][1].text == text
+        assert stops[0][0] - end < 0.15  # seconds after the sound of the word ends
+    else:
+        assert not stops

@@ -41,6 +41,7 @@ class MicrophoneNode(AgentNode):
         Param("device_rate", 16000, "device source: capture sample rate (resampled to 16 kHz).", range=(8000, 192000)),
         Param("topic_rate", 16000, "topic source: sample rate of /audio/pcm chunks.", range=(8000, 192000)),
         Param("stop_words", True, "Publish /agent/estop at once when a stop word is heard."),
+        Param("stop_frames", 3, "Stop word fast path: the recogniser's partial hypothesis must end in a stop word for this many 30 ms frames in a row (1 false-alarms).", range=(1, 20)),
         Param("vad", "energy", "Voice activity detector: `energy` (energy + voicing, pure numpy; best in quiet rooms), `silero` (neural, its ONNX model ships with faster-whisper; holds up in loud noise, see bench speech) or `auto` (silero when installed, else energy).", choices=("energy", "silero", "auto")),
         Param("max_utterance", 8.0, "Longest utterance in seconds (longer speech is cut).", range=(1.0, 60.0)),
         Param("hangover", 0.3, "Silence (seconds) that ends an utterance whose words so far are not a whole command.", range=(0.05, 2.0)),
@@ -59,7 +60,7 @@ class MicrophoneNode(AgentNode):
         except Exception as e:
             raise RuntimeError(f"vad {self.param('vad')!r}: {e}") from None
         self.get_logger().info(f"voice activity detector: {type(vad).__name__}")
-        self.pipeline = SpeechPipeline(self.recognizer, vad, spotter)
+        self.pipeline = SpeechPipeline(self.recognizer, vad, spotter, stop_frames=int(self.param("stop_frames")))
         self.pub_transcript = self.publisher(ifc.TRANSCRIPT)
         self.pub_estop = self.publisher(ifc.ESTOP)
         self.pub_pcm = self.publisher(ifc.AUDIO_PCM) if self.param("source") == "device" else None
