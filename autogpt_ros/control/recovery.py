@@ -70,7 +70,10 @@ class RecoveringPolicy:
         self._t = 0.0
         self._turned = 0.0
         self._turn_sign = 1.0
+        self._turn_target = 0.0  # radians to turn in "turn"
         self._travel = 0.0
+        self._escape_s = 0.0  # "escape" ends after this long ...
+        self._escape_m = 0.0  # ... or this far
         self.recoveries = 0
 
     # ---- helpers on the observation -------------------------------------------------

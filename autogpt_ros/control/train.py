@@ -73,19 +73,18 @@ def run_episodes(act, episodes: int, seed: int, skills: Sequence[str] = ("go_to"
     res = {s: [] for s in skills}
     collisions, times, eff, trajs = 0, [], [], []
     recovered = 0
-    base_act = act
+    L = env.safety_limits
+    rp = RecoveringPolicy(_Acting(act), env.dt, RecoveryConfig(max_linear=L.max_linear, max_angular=L.max_angular)) if recovery else None
+    step_act = act if rp is None else (lambda o: np.array(rp.act(o), np.float32))
     for ep in tqdm(range(episodes), desc="evaluating policy", disable=not progress, leave=False):
         obs, info = env.reset(seed=seed + ep, options={"skill": skills[ep % len(skills)]})
-        rp = None
-        if recovery:
-            L = env.safety_limits
-            rp = RecoveringPolicy(_Acting(base_act), env.dt, RecoveryConfig(max_linear=L.max_linear, max_angular=L.max_angular))
-            act = lambda o, rp=rp: np.array(rp.act(o), np.float32)
+        if rp is not None:
+            rp.reset()
         start = info["pose"]
         traj = [start[:2]]
         collided = False
         while True:
-            obs, r, term, trunc, info = env.step(act(obs))
+            obs, r, term, trunc, info = env.step(step_act(obs))
             traj.append(info["pose"][:2])
             collided |= info["collisions"] > 0
             if term or trunc:
