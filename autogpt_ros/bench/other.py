@@ -174,7 +174,7 @@ def speech(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "sil
     for backend, vad_kind, name in runs:
         try:
             rec = recognizers[backend] = recognizers.get(backend) or make_recognizer(backend)
-            make_vad(vad_kind)
+            vad = make_vad(vad_kind)  # one per run, reset for every clip
         except Exception as e:
             out["backends"][name] = {"error": str(e)}
             continue
@@ -192,7 +192,8 @@ def speech(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "sil
                 stream = noise.copy()
                 stream[RATE // 2 : RATE // 2 + len(x)] += x
                 stream = np.clip(stream, -32768, 32767).astype(np.int16)
-                pipe = SpeechPipeline(rec, make_vad(vad_kind))
+                vad.reset()
+                pipe = SpeechPipeline(rec, vad)
                 got, t_end = "", None
                 t_speech_end = (RATE // 2 + sound_end(pcm)) / RATE
                 t0 = time.perf_counter()
@@ -222,7 +223,8 @@ def speech(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "sil
         for text, pcm in tqdm(clips, desc=f"{name} stop words", leave=False):
             is_stop = text in ("stop", "halt", "freeze")
             stream = np.concatenate([np.zeros(RATE // 2, np.int16), pcm, np.zeros(RATE, np.int16)])
-            pipe = SpeechPipeline(rec, make_vad(vad_kind), spotter=spot)
+            vad.reset()
+            pipe = SpeechPipeline(rec, vad, spotter=spot)
             fired, kind = None, ""
             for i in range(0, len(stream), 480):
                 t_call = time.perf_counter()

@@ -34,7 +34,7 @@ class SpeechEvent:
 class SpeechPipeline:
     """Frame by frame: the VAD decides where utterances are, the recogniser decodes
     each one while it is spoken (so the transcript is ready just after the end), and
-    the stop spotter listens for stop words in the same frames."""
+    stop words are caught from the same frames (partial hypothesis, keyword spotter)."""
 
     def __init__(self, recognizer: Recognizer, vad: Optional[EnergyVAD] = None, spotter: Optional[StopSpotter] = None, stop_frames: int = 3):
         self.recognizer = recognizer
@@ -89,14 +89,11 @@ class SpeechPipeline:
                     word = self.spotter.feed(audio)
                     if self._stop_run >= self.stop_frames:
                         out.append(self._stop(partial[-1], self.vad._start_t, "the recogniser's partial hypothesis ends in a stop word"))
-                    elif word and self._confirm():
+                    elif word and any(w in STOP_WORDS for w in partial):
+                        # keyword spotting alone false-alarms on short words ("please" -> "freeze"):
+                        # it counts only if the grammar decoder's hypothesis so far has a stop word too
                         out.append(self._stop(word, self.vad._start_t))
         return out
-
-    def _confirm(self) -> bool:
-        """Keyword spotting alone false-alarms on short words ("please" -> "freeze");
-        a stop counts only if the grammar decoder's hypothesis so far has a stop word too."""
-        return self._stream is not None and any(w in STOP_WORDS for w in self._stream.partial().split())
 
     def _stop(self, word: str, start: float, detail: str = "stop word heard mid-utterance (keyword spotting)") -> SpeechEvent:
         self._stop_fired = True
