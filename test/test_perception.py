@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from autogpt_ros.perception import geometry
 from autogpt_ros.perception.detector import Detector
@@ -127,3 +128,66 @@ def test_empty_view_gives_no_objects(detector):
     sim = Simulator(sc, dynamics="kinematic")
     assert detector.detect(sim.render_rgb(320, 240), K) == []
     sim.close()
+
+
+def test_box_round_trips_through_crop_units_and_keeps_cut_edges():
+    from autogpt_ros.perception.detector import box_from_crop, box_to_crop, centre_from_crop, crop_window
+
+    prop = (100, 50, 40, 30)
+    truth = (103, 52, 33, 27)
+    pred = box_to_crop(truth, crop_window(prop), 118.0)
+    assert box_from_crop(pred, prop, 320, 240) == pytest.approx(truth)
+    assert centre_from_crop(pred, prop) == pytest.approx(118.0)
+    # a proposal cut by the left image edge keeps x = 0 whatever the head says
+    cut = (0, 50, 20, 30)
+    x, y, w, h = box_from_crop(box_to_crop((5, 52, 12, 27), crop_window(cut), -3.0), cut, 320, 240)
+    assert x == 0 and (y, y + h) == pytest.approx((52, 79)) and x + w == pytest.approx(17)
+    # nonsense from the head (inverted, NaN) falls back to the proposal's box
+    assert box_from_crop([0.8, 0.2, 0.1, 0.9, 0.5], prop, 320, 240) == prop
+    assert box_from_crop([float("nan")] * 5, prop, 320, 240) == prop
+
+
+def test_flipped_box_target_matches_the_flipped_crop():
+    from autogpt_ros.perception.detector import box_to_crop, crop_input, crop_window
+    from autogpt_ros.perception.train import flip_boxes
+
+    rgb = np.zeros((240, 320, 3), np.uint8)
+    mask = np.zeros((240, 320), np.uint8)
+    obj = (90, 60, 50, 30)
+    mask[60:90, 90:140] = 1
+    prop = (86, 58, 60, 36)
+    crop = crop_input(rgb, mask, prop)[3]
+    target = torch.tensor([box_to_crop(obj, crop_window(prop), 115.0)])
+
+    def edges(m):  # left, top, right, bottom of the mask in crop units
+        ys, xs = np.nonzero(m)
+        n = m.shape[0]
+        return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]) / n
+
+    assert edges(crop) == pytest.approx(target[0, :4].numpy(), abs=1.5 / 32)
+    assert edges(crop[:, ::-1]) == pytest.approx(flip_boxes(target)[0, :4].numpy(), abs=1.5 / 32)
+    assert flip_boxes(target)[0, 4] == pytest.approx(1 - target[0, 4])
+
+
+def test_frozen_networks_give_the_eager_results(detector):
+    eager = Detector(jit=False)
+    sim = Simulator(resolve_scenario("red_box_ahead"), dynamics="kinematic")
+    rgb, depth = sim.render_rgb(320, 240), sim.render_depth(320, 240)
+    sim.close()
+    a, b = detector.detect(rgb, K, depth), eager.detect(rgb, K, depth)
+    assert [d.label for d in a] == [d.label for d in b] and len(a) >= 2
+    for x, y in zip(a, b):
+        assert x.bbox == y.bbox
+        assert x.distance_m == pytest.approx(y.distance_m, rel=1e-4)
+        assert x.bearing_rad == pytest.approx(y.bearing_rad, abs=1e-5)
+
+
+def test_prior_correction_tightens_the_segmentation(detector):
+    sim = Simulator(resolve_scenario("red_box_ahead"), dynamics="kinematic")
+    rgb = sim.render_rgb(320, 240)
+    sim.close()
+    assert detector.meta.get("seg_class_weight"), "the checkpoint stores the segmenter's loss weights"
+    loose = Detector(prior_correction=0.0)
+    n_loose = int((loose.segment(rgb)[0] > 0).sum())
+    n_default = int((detector.segment(rgb)[0] > 0).sum())
+    assert 0 < n_default < n_loose

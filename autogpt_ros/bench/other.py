@@ -21,7 +21,7 @@ def perception(json_path: str = "", seed: int = 7, frames: int = 200) -> dict:
     from autogpt_ros.perception.geometry import Intrinsics
     from autogpt_ros.sim.robot import load_robot
 
-    det = Detector()
+    det = Detector(threads=1)  # as camera_node runs it (its `threads` parameter): the graph shares the cores
     cam = load_robot().camera
     res = {}
     for w, h in ((320, 240), (640, 480)):

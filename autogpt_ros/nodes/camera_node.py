@@ -26,7 +26,7 @@ from autogpt_ros import interfaces as ifc
 from autogpt_ros.image import CvBridgeError, cv2_to_imgmsg, imgmsg_to_cv2
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
-from autogpt_ros.perception.detector import Detector, draw
+from autogpt_ros.perception.detector import MIN_CONFIDENCE, PRIOR_CORRECTION, Detector, draw
 from autogpt_ros.perception.geometry import Intrinsics
 from autogpt_ros.perception.scene import scene_sentence
 from autogpt_ros.sim.world import DEFAULT_SIZE
@@ -42,7 +42,8 @@ class CameraNode(AgentNode):
     PARAMS = (
         Param("backend", "cnn", "Perception model: `cnn` = colour segmenter + shape classifier trained by train-vision.", choices=("cnn",)),
         Param("weights", "", "Checkpoint of the model; empty: the package's trained weights."),
-        Param("min_confidence", 0.5, "Detections below this confidence are dropped.", range=(0.0, 1.0)),
+        Param("min_confidence", MIN_CONFIDENCE, "Detections below this confidence are dropped.", range=(0.0, 1.0)),
+        Param("prior_correction", PRIOR_CORRECTION, "Share (0-1) of the segmenter's training class weighting undone at run time (higher: tighter boxes, fewer pixels called object).", range=(0.0, 1.0)),
         Param("use_depth", True, "Use the depth image (when it arrives) for distances."),
         Param("depth_max_age", 0.1, "A depth image is used only if its stamp is within this many seconds of the colour image.", range=(0.0, 5.0)),
         Param("threads", 1, "CPU threads for the model (1: the graph shares few cores; more threads in several processes fight for them).", range=(1, 16)),
@@ -54,7 +55,8 @@ class CameraNode(AgentNode):
             import torch
 
             torch.set_num_threads(int(self.param("threads")))
-        self.detector = Detector(self.param("weights") or None, min_confidence=float(self.param("min_confidence")))
+        self.detector = Detector(self.param("weights") or None, min_confidence=float(self.param("min_confidence")),
+                                 prior_correction=float(self.param("prior_correction")))
         self.get_logger().info(f"perception model: {self.detector.weights}")
         self.K: Optional[Intrinsics] = None
         self.depth = None  # (stamp, array)

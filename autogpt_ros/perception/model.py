@@ -7,7 +7,11 @@ proposals (mask and box per coloured blob).
 
 Stage 2, :class:`ShapeNet`: classifies each proposal, a 32x32 crop of the
 full-resolution image plus its mask, as box, ball, cylinder or ``none`` (not
-an object: wall, floor, stray blobs).
+an object: wall, floor, stray blobs), and regresses the object's box inside
+the crop (the segmenter works at half resolution and a light object can bleed
+into a light wall; the full-resolution crop puts the edges back where they are)
+and the column of the object's centre (outside the crop for an object cut by
+the image edge: a ball's visible arc tells where its middle is).
 
 Both are trained by ``autogpt-ros train-vision`` on labelled renders of the
 simulator (see :mod:`autogpt_ros.perception.train`); weights live in one
@@ -78,10 +82,13 @@ class ShapeNet(nn.Module):
             conv(48, 64),
         )
         self.head = nn.Linear(64 + N_EXTRA, n_classes)
+        # the object's box in the crop (left, top, right, bottom) and the image column of its centre,
+        # in crop widths; the centre of an object cut by the image edge lies outside what is seen
+        self.box = nn.Linear(64 + N_EXTRA, 5)
 
     def forward(self, crops, extra):  # crops: N x 4 x 32 x 32 (rgb, mask); extra: N x N_EXTRA box features
-        f = self.features(crops).mean(dim=(2, 3))
-        return self.head(torch.cat([f, extra], 1))
+        f = torch.cat([self.features(crops).mean(dim=(2, 3)), extra], 1)
+        return self.head(f), self.box(f)
 
 
 def default_weights() -> str:
@@ -119,7 +126,12 @@ def load_checkpoint(path: str) -> Tuple[ColorSegNet, ShapeNet, dict]:
         raise CheckpointError(f"{path} was trained for other classes: {ck['color_classes']} / {ck['shape_classes']}")
     seg, shape = ColorSegNet(), ShapeNet()
     seg.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck["seg"].items()})
-    shape.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck["shape"].items()})
+    state = {k: v.float() if v.is_floating_point() else v for k, v in ck["shape"].items()}
+    has_box = state.get("box.weight") is not None and tuple(state["box.weight"].shape) == tuple(shape.box.weight.shape)
+    if not has_box:  # written before the box head existed: classification only
+        state.update({k: v for k, v in shape.state_dict().items() if k.startswith("box.")})
+    shape.load_state_dict(state)
+    shape.has_box = has_box
     seg.eval()
     shape.eval()
     return seg, shape, ck.get("meta", {})

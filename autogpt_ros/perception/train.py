@@ -5,7 +5,9 @@
 2. Train ColorSegNet on per-pixel colour labels (AdamW, early stopping on the
    validation mean IoU of the object colours).
 3. Collect proposals from the trained segmenter: those that match a true
-   object are labelled with its shape, the rest "none"; train ShapeNet.
+   object are labelled with its shape and its true box, the rest "none";
+   train ShapeNet (shape and box).  ``--segmenter-from`` keeps the segmenter of
+   an existing checkpoint and trains this stage only.
 4. Evaluate the whole pipeline on the held-out frames: per-label
    precision/recall/F1 (the seed's classification_report), recall/precision at
    IoU 0.5, a confusion-matrix PNG, and write the checkpoint.
@@ -13,9 +15,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -25,7 +28,7 @@ from tqdm import tqdm
 
 from autogpt_ros.perception import model as M
 from autogpt_ros.perception.dataset import Frame, color_labels, render_dataset
-from autogpt_ros.perception.detector import Detector, box_features, crop_input
+from autogpt_ros.perception.detector import MIN_CONFIDENCE, PRIOR_CORRECTION, Detector, box_features, box_to_crop, crop_input, crop_window
 from autogpt_ros.perception.evaluate import evaluate, iou
 from autogpt_ros.perception.geometry import Intrinsics
 from autogpt_ros.plots import confusion_png
@@ -61,7 +64,9 @@ def mean_iou(pred: torch.Tensor, y: torch.Tensor, n: int) -> float:
     return float(np.mean(ious)) if ious else 0.0
 
 
-def train_segmenter(train: List[Frame], val: List[Frame], epochs: int, seed: int, log) -> M.ColorSegNet:
+def train_segmenter(train: List[Frame], val: List[Frame], epochs: int, seed: int, log) -> Tuple[M.ColorSegNet, List[float]]:
+    """The trained segmenter and the class weights of its loss (stored with it: the
+    detector undoes part of that weighting, see ``Detector.prior_correction``)."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     Xtr, Ytr = seg_arrays(train)
@@ -106,25 +111,31 @@ def train_segmenter(train: List[Frame], val: List[Frame], epochs: int, seed: int
                 break
     net.load_state_dict(best_state)
     net.eval()
-    return net
+    return net, [round(float(v), 6) for v in weight]
 
 
 def shape_samples(det: Detector, frames: List[Frame]):
-    """Crops of the segmenter's proposals, labelled by the true object they cover (or none)."""
-    crops, extra, labels = [], [], []
+    """Crops of the segmenter's proposals, labelled by the true object they cover
+    (or none), with that object's box and centre column in crop units as the box
+    target (NaN for none)."""
+    crops, extra, labels, boxes = [], [], [], []
+    none = M.SHAPE_CLASSES.index("none")
+    cam = load_robot().camera
     for f in tqdm(frames, desc="collecting proposals", leave=False):
         H, W = f.rgb.shape[:2]
+        K = Intrinsics(*cam.intrinsics(W, H), W, H)
         cls, prob = det.segment(f.rgb)
         for c, m, bbox, p, fill in det.proposals(cls, prob, W, H):
             mf = cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST)
-            best, label = 0.0, M.SHAPE_CLASSES.index("none")
+            best, label, target = 0.0, none, [float("nan")] * 5
             for o in f.objects:
                 v = iou(bbox, o.bbox)
                 if v > best and v >= 0.3 and M.COLOR_CLASSES[c] == o.color:
-                    best, label = v, M.SHAPE_CLASSES.index(o.shape)
+                    best, label, target = v, M.SHAPE_CLASSES.index(o.shape), box_to_crop(o.bbox, crop_window(bbox), centre_column(o, K))
             crops.append(crop_input(f.rgb, mf, bbox))
             extra.append(box_features(bbox, fill, W, H))
             labels.append(label)
+            boxes.append(target)
         # the true masks too, so every object is seen whole at least once
         for o in f.objects:
             if o.pixels < 40:
@@ -134,14 +145,35 @@ def shape_samples(det: Detector, frames: List[Frame]):
             crops.append(crop_input(f.rgb, mf, o.bbox))
             extra.append(box_features(o.bbox, o.pixels / float(w * h), W, H))
             labels.append(M.SHAPE_CLASSES.index(o.shape))
-    return torch.from_numpy(np.stack(crops)), torch.tensor(extra, dtype=torch.float32), torch.tensor(labels)
+            boxes.append(box_to_crop(o.bbox, crop_window(o.bbox), centre_column(o, K)))
+    return (torch.from_numpy(np.stack(crops)), torch.tensor(extra, dtype=torch.float32), torch.tensor(labels),
+            torch.tensor(boxes, dtype=torch.float32))
+
+
+BOX_LOSS_WEIGHT = 4.0
+
+
+def flip_boxes(b: torch.Tensor) -> torch.Tensor:
+    """Box targets (left, top, right, bottom, centre column in crop units) of the mirrored crop."""
+    return torch.stack([1 - b[:, 2], b[:, 1], 1 - b[:, 0], b[:, 3], 1 - b[:, 4]], 1)
+
+
+def centre_column(o, K: Intrinsics) -> float:
+    """The image column of a true object's centre (from its bearing; outside the image if it is cut)."""
+    return K.cx - K.fx * math.tan(max(-1.5, min(1.5, o.bearing)))
+
+
+def box_error(pred: torch.Tensor, target: torch.Tensor, columns=slice(0, 4)) -> float:
+    """Mean absolute error (crop units) of the box edges, or of other ``columns``, over samples that have a box."""
+    ok = ~torch.isnan(target[:, 0])
+    return float((pred[ok][:, columns] - target[ok][:, columns]).abs().mean()) if ok.any() else 0.0
 
 
 def train_shapes(det: Detector, train: List[Frame], val: List[Frame], epochs: int, seed: int, log) -> M.ShapeNet:
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
-    ct, et, lt = shape_samples(det, train)
-    cv_, ev, lv = shape_samples(det, val)
+    ct, et, lt, bt = shape_samples(det, train)
+    cv_, ev, lv, bv = shape_samples(det, val)
     log(f"shape samples: train {len(lt)} {np.bincount(lt.numpy(), minlength=4).tolist()}, val {len(lv)}")
     net = M.ShapeNet()
     opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
@@ -160,17 +192,27 @@ def train_shapes(det: Detector, train: List[Frame], val: List[Frame], epochs: in
             xb[:, :3] = (xb[:, :3] * gain).clamp(0, 1)
             flip = torch.rand(len(idx), generator=g) < 0.5
             xb[flip] = xb[flip].flip(-1)
-            loss = lossf(net(xb, et[idx]), lt[idx])
+            yb = bt[idx].clone()
+            yb[flip] = flip_boxes(yb[flip])
+            logits, box = net(xb, et[idx])
+            has = ~torch.isnan(yb[:, 0])
+            loss = lossf(logits, lt[idx])
+            if has.any():
+                loss = loss + BOX_LOSS_WEIGHT * nn.functional.smooth_l1_loss(box[has], yb[has], beta=0.02)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
         net.eval()
         with torch.inference_mode():
-            acc = (net(cv_, ev).argmax(1) == lv).float().mean().item()
-        log(f"shape epoch {ep + 1}: val accuracy {acc:.4f}")
-        if acc > best + 1e-4:
-            best, best_state, patience = acc, {k: v.clone() for k, v in net.state_dict().items()}, 0
+            logits, box = net(cv_, ev)
+            acc = (logits.argmax(1) == lv).float().mean().item()
+            berr, cerr = box_error(box, bv), box_error(box, bv, slice(4, 5))
+        # one score for both heads: a box edge off by 1 % of the crop costs as much as 2 % accuracy
+        score = acc - 2.0 * berr - 0.5 * cerr
+        log(f"shape epoch {ep + 1}: val accuracy {acc:.4f}, box edge error {berr:.4f}, centre error {cerr:.4f} crop widths")
+        if score > best + 1e-4:
+            best, best_state, patience = score, {k: v.clone() for k, v in net.state_dict().items()}, 0
         else:
             patience += 1
             if patience >= 5:
@@ -182,12 +224,13 @@ def train_shapes(det: Detector, train: List[Frame], val: List[Frame], epochs: in
 
 
 class _Staged(Detector):
-    """A Detector over in-memory networks (during training)."""
+    """A Detector over in-memory networks (during training), with the default prior correction."""
 
-    def __init__(self, seg, shape=None):
-        self.seg, self.shape_net, self.meta = seg, shape, {}
-        self.min_pixels, self.min_confidence, self.last_timing = 6, 0.5, {}
+    def __init__(self, seg, shape=None, class_weight=None):
+        self.seg, self.shape_net, self.meta = seg, shape, {"seg_class_weight": class_weight}
+        self.min_pixels, self.min_confidence, self.last_timing = 6, MIN_CONFIDENCE, {}
         self.weights = "<training>"
+        self.set_prior_correction(PRIOR_CORRECTION)
 
 
 def report(y_true, y_pred, out_dir: str, log) -> dict:
@@ -202,7 +245,9 @@ def report(y_true, y_pred, out_dir: str, log) -> dict:
     return {"classification_report": text, "confusion_png": png}
 
 
-def train_vision(out: str, report_dir: str, frames: int = 2400, epochs: int = 25, seed: int = 0, log=print) -> dict:
+def train_vision(out: str, report_dir: str, frames: int = 1600, epochs: int = 16, seed: int = 0, segmenter_from: str = "", log=print) -> dict:
+    """Train both stages (or, with ``segmenter_from``, only the shape classifier
+    over the segmenter of that checkpoint) and write the checkpoint ``out``."""
     t0 = time.time()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     os.makedirs(report_dir, exist_ok=True)
@@ -210,14 +255,22 @@ def train_vision(out: str, report_dir: str, frames: int = 2400, epochs: int = 25
     n_val = max(20, len(data) // 5)
     train, val = data[:-n_val], data[-n_val:]  # the last worlds are held out
     log(f"rendered {len(data)} frames in {time.time() - t0:.0f} s: {len(train)} train, {len(val)} held out")
-    seg = train_segmenter(train, val, epochs, seed, log)
-    shape = train_shapes(_Staged(seg), train, val, epochs, seed, log)
-    det = _Staged(seg, shape)
+    extra_meta = {}
+    if segmenter_from:
+        seg, _, old_meta = M.load_checkpoint(segmenter_from)
+        class_weight = old_meta.get("seg_class_weight")
+        extra_meta["segmenter_from"] = {k: old_meta.get(k) for k in ("frames", "seed", "epochs", "train_seconds")}
+        log(f"segmenter from {segmenter_from} (trained on {old_meta.get('frames')} frames, seed {old_meta.get('seed')}); training the shape classifier only")
+    else:
+        seg, class_weight = train_segmenter(train, val, epochs, seed, log)
+    shape = train_shapes(_Staged(seg, class_weight=class_weight), train, val, epochs, seed, log)
+    det = _Staged(seg, shape, class_weight)
     robot = load_robot()
     K = Intrinsics(*robot.camera.intrinsics(320, 240), 320, 240)
     res = evaluate(det, val, K, use_depth=False)
     rep = report(res.pop("y_true"), res.pop("y_pred"), report_dir, log)
-    meta = {"frames": len(data), "seed": seed, "epochs": epochs, "train_seconds": round(time.time() - t0, 1), "held_out": {k: v for k, v in res.items()}}
+    meta = {"frames": len(data), "seed": seed, "epochs": epochs, "train_seconds": round(time.time() - t0, 1), "held_out": {k: v for k, v in res.items()},
+            "seg_class_weight": class_weight, **extra_meta}
     M.save_checkpoint(out, seg, shape, meta)
     summary = {**meta, **rep, "weights": out, "weights_bytes": os.path.getsize(out)}
     with open(os.path.join(report_dir, "vision_report.json"), "w") as f:
