@@ -69,5 +69,11 @@ CLOSERS = ("please", "thanks", "thank you", "now")
 FILLERS = tuple(dict.fromkeys(OPENERS + POLITE + CLOSERS))
 BY_WORDS = ("by", "about")
 
+#: how much more often people say a word than the others that can take its place
+#: (1 when not listed): a prior for the speech recogniser, whose acoustics alone
+#: hear "move forwards" in "move forward two meters" and "that" in "go to the ...".
+#: Chosen on a speech development set (other voices and sentences than bench speech).
+USAGE_WEIGHTS = {"the": 10, "forward": 10, "backward": 10}
+
 #: spellings that sound the same: the speech grammar uses the first form only
 SPELLING_VARIANTS = {"metre": "meter", "metres": "meters", "centimetre": "centimeter", "centimetres": "centimeters"}

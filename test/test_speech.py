@@ -10,7 +10,7 @@ import pytest
 
 from autogpt_ros.language.data import vocabulary_words
 from autogpt_ros.speech import grammar
-from autogpt_ros.speech.audio import RATE, AudioError, load_16k, read_wav, to_mono16k, write_wav
+from autogpt_ros.speech.audio import RATE, AudioError, load_16k, read_wav, sound_end, to_mono16k, write_wav
 from autogpt_ros.speech.pipeline import SpeechPipeline, transcribe_file
 from autogpt_ros.speech.recognizer import PocketSphinxRecognizer, StopSpotter
 from autogpt_ros.speech.vad import EnergyVAD, SileroVAD, make_vad, segment
@@ -105,11 +105,14 @@ def test_recognised_command_has_the_meaning(recognizer, tmp_path):
     assert re.fullmatch(r"find (the|a) blue ball", t.text)
 
 
-def test_streaming_decode_is_ready_when_the_utterance_ends(tmp_path):
+@pytest.mark.parametrize("voice,speed", [("en-us+f2", 175), ("en-us", 160)])
+def test_streaming_decode_is_ready_when_the_utterance_ends(tmp_path, voice, speed):
     """The recogniser decodes while the words are spoken: the chunk that ends the
     utterance (after the short hangover that a complete command allows) brings the
-    transcript, and the VAD used the quick hangover because the words were complete."""
-    pcm = load_16k(say("go to the red box", str(tmp_path / "c.wav"), "en-us+f2", 175))
+    transcript, and the quick hangover was used because the words were complete
+    (en-us: the partial hypothesis trails in "... red and spot this", the final one
+    looked at after the quick hangover is the whole command)."""
+    pcm = load_16k(say("go to the red box", str(tmp_path / "c.wav"), voice, speed))
     audio = np.concatenate([np.zeros(8000, np.int16), pcm, np.zeros(RATE, np.int16)])
     vad = EnergyVAD(hangover=0.6, quick_hangover=0.15)
     pipe = SpeechPipeline(PocketSphinxRecognizer(), vad)
@@ -120,6 +123,30 @@ def test_streaming_decode_is_ready_when_the_utterance_ends(tmp_path):
     at, ev = got[0]
     assert 0.14 <= at / RATE - ev.speech_end < 0.3  # quick hangover, not the 0.6 s one
     assert ev.decode_ms < 100  # only the end of the search was left to do
+
+
+def test_final_hypothesis_is_trusted_only_as_a_clean_up_of_the_partial():
+    from autogpt_ros.speech.pipeline import trusted_final
+
+    assert trusted_final("go to the red and spot this".split(), "go to the red box".split())
+    assert not trusted_final("find a".split(), "find a block".split())  # invented words
+    assert not trusted_final("go to the".split(), "go to blue".split())  # as long as the partial
+    assert not trusted_final("go to the red and".split(), "go to the".split())  # not a whole command
+    assert not trusted_final("turn left and spot".split(), "go to box".split())  # other words
+    assert not trusted_final([], [])
+
+
+def test_vad_ends_at_the_speech_not_at_a_faint_tail():
+    """In a quiet room the floor is far down; a tail 40 dB under the utterance's level
+    is silence, so the utterance ends where the speech does."""
+    t = np.arange(int(0.6 * RATE)) / RATE
+    voiced = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 8))
+    loud = (voiced / np.abs(voiced).max() * 10000).astype(np.int16)
+    tail = (np.random.default_rng(0).normal(0, 1, int(0.5 * RATE)) * 60).astype(np.int16)
+    audio = np.concatenate([np.zeros(8000, np.int16), loud, tail, np.zeros(RATE, np.int16)])
+    ev = [e for e in segment(audio, EnergyVAD(hangover=0.3)) if e.kind == "end"]
+    assert len(ev) == 1
+    assert ev[0].time_s == pytest.approx(0.5 + 0.6, abs=0.07)
 
 
 def test_complete_commands_end_quickly_incomplete_ones_wait():

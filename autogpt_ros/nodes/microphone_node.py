@@ -44,8 +44,8 @@ class MicrophoneNode(AgentNode):
         Param("stop_frames", 3, "Stop word fast path: the recogniser's partial hypothesis must end in a stop word for this many 30 ms frames in a row (1 false-alarms).", range=(1, 20)),
         Param("vad", "energy", "Voice activity detector: `energy` (energy + voicing, pure numpy; best in quiet rooms), `silero` (neural, its ONNX model ships with faster-whisper; holds up in loud noise, see bench speech) or `auto` (silero when installed, else energy).", choices=("energy", "silero", "auto")),
         Param("max_utterance", 8.0, "Longest utterance in seconds (longer speech is cut).", range=(1.0, 60.0)),
-        Param("hangover", 0.3, "Silence (seconds) that ends an utterance whose words so far are not a whole command.", range=(0.05, 2.0)),
-        Param("quick_hangover", 0.2, "Silence (seconds) that ends an utterance once the words so far make a whole command (the recogniser's partial hypothesis).", range=(0.05, 2.0)),
+        Param("hangover", 0.4, "Silence (seconds) that ends an utterance whose words so far are not a whole command.", range=(0.05, 2.0)),
+        Param("quick_hangover", 0.2, "Silence (seconds) that ends an utterance once the words so far make a whole command (the recogniser's partial hypothesis, or with PocketSphinx its final hypothesis looked at after this much silence).", range=(0.05, 2.0)),
     )
 
     def configure(self) -> None:

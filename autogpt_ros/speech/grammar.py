@@ -14,6 +14,8 @@ from autogpt_ros import vocabulary as V
 def _alt(words: Iterable[str]) -> str:
     # one spelling per pronunciation (metres -> meters): the recogniser cannot tell them apart
     ws = sorted({V.SPELLING_VARIANTS.get(w, w) for w in words}, key=lambda w: (-len(w), w))
+    if any(w in V.USAGE_WEIGHTS for w in ws):  # JSGF weights: the usage prior
+        return "(" + " | ".join(f"/{V.USAGE_WEIGHTS.get(w, 1)}/ {w}" for w in ws) + ")"
     return "(" + " | ".join(ws) + ")"
 
 

@@ -31,6 +31,15 @@ class SpeechEvent:
     truncated: bool = False
 
 
+def trusted_final(partial: List[str], final: List[str]) -> bool:
+    """Does the final hypothesis, read before the utterance is over, say the command is
+    complete?  Only as a clean-up of the partial one: a whole command, the same words
+    as the partial but for the last, and fewer of them ("go to the red box" for "go to
+    the red and spot this").  A decode forced to a whole command after "find the"
+    invents the rest ("find a block" for the partial "find a"): not trusted."""
+    return bool(final) and can_end(" ".join(final)) and len(final) < len(partial) and final[:-1] == partial[: len(final) - 1]
+
+
 class SpeechPipeline:
     """Frame by frame: the VAD decides where utterances are, the recogniser decodes
     each one while it is spoken (so the transcript is ready just after the end), and
@@ -48,6 +57,7 @@ class SpeechPipeline:
         self._stop_fired = False
         self._stream: Optional[RecognizerStream] = None
         self._fed = 0  # frames of the current utterance given to the recogniser
+        self._peeked = False  # the final hypothesis was looked at during this stretch of silence
 
     @property
     def stream_time(self) -> float:
@@ -69,6 +79,7 @@ class SpeechPipeline:
                 self._stop_run = 0
                 self._stream = self.recognizer.stream()
                 self._fed = 0
+                self._peeked = False
                 if self.spotter is not None:
                     self.spotter.reset()
                     self.spotter.start()
@@ -93,7 +104,33 @@ class SpeechPipeline:
                         # keyword spotting alone false-alarms on short words ("please" -> "freeze"):
                         # it counts only if the grammar decoder's hypothesis so far has a stop word too
                         out.append(self._stop(word, self.vad._start_t))
+            out.extend(self._peek())
         return out
+
+    def _peek(self) -> List[SpeechEvent]:
+        """After ``quick_hangover`` of silence, finish the decode and look at the final
+        hypothesis (the partial one often trails in half-matched words: "go to the red
+        and spot this" for "go to the red box").  A trusted whole command ends the
+        utterance now; otherwise the recogniser restarts on the audio so far and the VAD
+        waits for the full hangover.  Only for recognisers whose finish is cheap
+        (PocketSphinx)."""
+        if self.vad.silence_s == 0.0:
+            self._peeked = False  # speech again: the next pause may be looked at
+            return []
+        if self._peeked or self.vad.silence_s < self.vad.quick_hangover or not getattr(self.recognizer, "cheap_finish", False):
+            return []
+        self._peeked = True
+        partial = self._stream.partial().split()
+        tr: Transcript = self._stream.finish()
+        if trusted_final(partial, tr.text.split()):
+            ev = self.vad.end_now()
+            self._stream = None
+            return self._result(tr, ev.utterance) if ev is not None and ev.kind == "end" else []
+        self._stream = self.recognizer.stream()  # not a whole command yet: decode again, from the start
+        frames = self.vad.frames()
+        self._stream.feed(np.concatenate(frames))
+        self._fed = len(frames)
+        return []
 
     def _stop(self, word: str, start: float, detail: str = "stop word heard mid-utterance (keyword spotting)") -> SpeechEvent:
         self._stop_fired = True
@@ -113,7 +150,9 @@ class SpeechPipeline:
             stream.feed(u.audio)
         else:
             stream.feed(u.audio[self._fed * FRAME :])  # the frames of this call not yet given
-        tr: Transcript = stream.finish()
+        return self._result(stream.finish(), u)
+
+    def _result(self, tr: Transcript, u) -> List[SpeechEvent]:
         if not tr.text:
             return [SpeechEvent("rejected", "", u.start_s, u.end_s, tr.decode_ms, tr.rejected or "nothing recognised", u.truncated)]
         if self._stop_fired and tr.text.strip() in STOP_WORDS:

@@ -150,19 +150,26 @@ class _SphinxStream(RecognizerStream):
         return Transcript(text, conf, ms(), rec.name)
 
 
+#: pocketsphinx settings of the grammar decoder, chosen on a development set of other voices and
+#: sentences than bench speech: no alternative pronunciations ("that" as DH AH T is "the" + a stop)
+DECODER_OPTIONS: dict = {"fsgusealtpron": False}
+
+
 class PocketSphinxRecognizer(Recognizer):
     """One utterance at a time: a new stream (or ``transcribe``) cancels an unfinished one."""
 
     name = "pocketsphinx"
+    cheap_finish = True  # the decode runs while the words are spoken: finishing takes milliseconds
 
-    def __init__(self, grammar: Optional[str] = None, reject_margin: float = 0.35, dither: float = 2.0):
+    def __init__(self, grammar: Optional[str] = None, reject_margin: float = 0.35, dither: float = 2.0, options: Optional[dict] = None):
         from pocketsphinx import Decoder
 
         from autogpt_ros.speech.grammar import jsgf
 
         model = _ps_model()
         self.grammar = grammar or jsgf()
-        self.decoder = Decoder(samprate=RATE, lm=None, logfn=os.devnull, bestpath=False)
+        self.options = dict(DECODER_OPTIONS if options is None else options)
+        self.decoder = Decoder(samprate=RATE, lm=None, logfn=os.devnull, bestpath=False, **self.options)
         self.decoder.add_jsgf_string("commands", self.grammar)
         self.decoder.activate_search("commands")
         self.phones = Decoder(samprate=RATE, lm=None, allphone=os.path.join(model, "en-us-phone.lm.bin"), logfn=os.devnull)

@@ -4,7 +4,8 @@ A frame (30 ms) counts as speech when its energy is well above the running
 noise floor and it is voiced (a pitch peak in its autocorrelation) or very
 loud.  An utterance starts after ``start_frames`` speech frames in a row,
 keeps ``pre_roll`` seconds of audio before that (so the first syllable is not
-cut), ends after ``hangover`` seconds below the lower threshold, and is cut
+cut), ends after ``hangover`` seconds below the lower threshold (near the noise
+floor, or ``end_rel_db`` below the utterance's loudest frame), and is cut
 at ``max_utterance`` seconds.  Stationary noise raises the floor and never
 starts an utterance; an utterance with too few voiced frames is dropped as
 noise.  Pure numpy.
@@ -58,11 +59,12 @@ class EnergyVAD:
     voicing: float = 0.45
     start_frames: int = 3
     pre_roll: float = 0.3
-    hangover: float = 0.3  # silence that ends an utterance
+    hangover: float = 0.4  # silence that ends an utterance
     quick_hangover: float = 0.2  # ... once ``complete`` says the words so far make a whole command
     min_voiced_frames: int = 4
     max_utterance: float = 8.0
     min_floor_db: float = -65.0
+    end_rel_db: float = 30.0  # inside an utterance, this far below its loudest frame also counts as silence
 
     def __post_init__(self):
         self.reset()
@@ -78,6 +80,8 @@ class EnergyVAD:
         self._silent = 0
         self._voiced = 0
         self._start_t = 0.0
+        self._peak = -120.0  # loudest frame energy of the utterance in progress (dB)
+        self._e = -120.0
         self.complete = False  # set by the recogniser's pipeline from its partial hypothesis
 
     def feed(self, chunk: np.ndarray) -> List[VadEvent]:
@@ -99,7 +103,10 @@ class EnergyVAD:
             self.floor = max(e, self.min_floor_db)
         self._e = e
         speechy = e > self.floor + self.start_db and (v >= self.voicing or e > self.floor + self.loud_db)
-        return speechy, e < self.floor + self.stop_db, v >= self.voicing and e > self.floor + self.stop_db
+        # silence: near the noise floor or, in a quiet room, far below the utterance's own level
+        # (a synthesiser's or a room's faint tail is not more speech)
+        quiet = e < max(self.floor + self.stop_db, self._peak - self.end_rel_db)
+        return speechy, quiet, v >= self.voicing and not quiet
 
     def _idle(self) -> None:
         """A frame outside speech that did not start one: track the noise floor (fast down, slow up)."""
@@ -109,6 +116,8 @@ class EnergyVAD:
     def _frame(self, f: np.ndarray) -> List[VadEvent]:
         speechy, quiet, voiced = self._classify(f)
         out: List[VadEvent] = []
+        if self.in_speech or speechy:
+            self._peak = max(self._peak, self._e)
         if not self.in_speech:
             self._pre.append(f)
             self._run = self._run + 1 if speechy else 0
@@ -137,12 +146,22 @@ class EnergyVAD:
         utt = Utterance(audio, self._start_t, end, truncated, self._voiced)
         self.in_speech = False
         self.complete = False
+        self._peak = -120.0
         self._utt = []
         self._run = 0
         self._pre.clear()
         if self._voiced < self.min_voiced_frames:
             return VadEvent("dropped", end, utt, "too few voiced frames: noise, not speech")
         return VadEvent("end", end, utt)
+
+    @property
+    def silence_s(self) -> float:
+        """Seconds of silence at the end of the utterance in progress."""
+        return self._silent * FRAME / RATE if self.in_speech else 0.0
+
+    def end_now(self) -> Optional[VadEvent]:
+        """End the utterance in progress at once (its words are known to be complete)."""
+        return self._finish(truncated=False) if self.in_speech else None
 
     def flush(self) -> List[VadEvent]:
         """End of stream: close an open utterance."""
