@@ -145,6 +145,8 @@ def test_box_round_trips_through_crop_units_and_keeps_cut_edges():
     # nonsense from the head (inverted, NaN) falls back to the proposal's box
     assert box_from_crop([0.8, 0.2, 0.1, 0.9, 0.5], prop, 320, 240) == prop
     assert box_from_crop([float("nan")] * 5, prop, 320, 240) == prop
+    assert centre_from_crop([0, 0, 1, 1, float("nan")], prop) is None
+    assert centre_from_crop([0, 0, 1, 1, 40.0], prop) is None
 
 
 def test_flipped_box_target_matches_the_flipped_crop():

@@ -64,10 +64,12 @@ def box_to_crop(box, window, centre_u: float) -> List[float]:
     return [(x - x0) / side, (y - y0) / side, (x + w - x0) / side, (y + h - y0) / side, (centre_u - x0) / side]
 
 
-def centre_from_crop(pred, bbox) -> float:
-    """ShapeNet's centre column (crop units) back in source pixels."""
+def centre_from_crop(pred, bbox) -> Optional[float]:
+    """ShapeNet's centre column (crop units) back in source pixels; None if the head
+    says nonsense (not finite, or more than a crop width outside the crop)."""
     x0, _, side = crop_window(bbox)
-    return x0 + float(pred[4]) * side
+    v = float(pred[4])
+    return x0 + v * side if math.isfinite(v) and -1.0 <= v <= 2.0 else None
 
 
 def box_from_crop(pred, bbox, width: int, height: int) -> Tuple[float, float, float, float]:
@@ -242,9 +244,9 @@ class Detector:
                 if dist is None:
                     dist = geometry.distance_from_size(shape, fbox, K)
                     src = "size" if dist is not None else "none"
-                if refine:  # learned: also right for an object cut by the image edge (its centre is not in view)
-                    u = centre_from_crop(box, bbox)
-                else:
+                # learned: also right for an object cut by the image edge (its centre is not in view)
+                u = centre_from_crop(box, bbox) if refine else None
+                if u is None:
                     u = geometry.centre_column(shape, fbox, K, dist)
                 bearing = geometry.bearing(u, K)
                 x, y, w, h = fbox
