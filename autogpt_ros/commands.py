@@ -123,7 +123,7 @@ def cmd_train_vision(a) -> int:
     from autogpt_ros.perception.train import train_vision
 
     out = a.out or os.path.join(_data_dir(), "vision.pt")
-    train_vision(out, a.report_dir, frames=a.frames, epochs=a.epochs, seed=a.seed, segmenter_from=a.segmenter_from)
+    train_vision(out, a.report_dir, frames=a.frames, epochs=a.epochs, seed=a.seed, segmenter_from=a.segmenter_from, close_share=a.close_share)
     return 0
 
 
@@ -159,6 +159,7 @@ def _training(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="", help="weights file (default: the package's autogpt_ros/data/vision.pt)")
     p.add_argument("--report-dir", default="reports")
+    p.add_argument("--close-share", type=float, default=0.0, help="share of object views rendered 0.1-0.8 m away and turned off-centre (edge-cut objects)")
     p.add_argument("--segmenter-from", default="", metavar="CHECKPOINT",
                    help="keep the colour segmenter of this checkpoint and train only the shape classifier (same frames and seed give the same data)")
     p.set_defaults(func=cmd_train_vision)

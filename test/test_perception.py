@@ -193,3 +193,13 @@ def test_prior_correction_tightens_the_segmentation(detector):
     n_loose = int((loose.segment(rgb)[0] > 0).sum())
     n_default = int((detector.segment(rgb)[0] > 0).sum())
     assert 0 < n_default < n_loose
+
+
+def test_close_views_are_near_and_often_cut_by_the_image_edge():
+    from autogpt_ros.perception.dataset import render_dataset
+
+    frames = render_dataset(12, 3, close_share=1.0, progress=False)
+    nearest = [min(o.distance for o in f.objects) for f in frames if f.objects]
+    assert nearest and np.median(nearest) < 1.0
+    cut = [o for f in frames for o in f.objects if o.bbox[0] <= 0 or o.bbox[0] + o.bbox[2] >= 320]
+    assert cut  # the views turned off-centre cut objects at the image edge

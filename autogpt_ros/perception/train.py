@@ -245,13 +245,13 @@ def report(y_true, y_pred, out_dir: str, log) -> dict:
     return {"classification_report": text, "confusion_png": png}
 
 
-def train_vision(out: str, report_dir: str, frames: int = 1600, epochs: int = 16, seed: int = 0, segmenter_from: str = "", log=print) -> dict:
+def train_vision(out: str, report_dir: str, frames: int = 1600, epochs: int = 16, seed: int = 0, segmenter_from: str = "", close_share: float = 0.0, log=print) -> dict:
     """Train both stages (or, with ``segmenter_from``, only the shape classifier
     over the segmenter of that checkpoint) and write the checkpoint ``out``."""
     t0 = time.time()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     os.makedirs(report_dir, exist_ok=True)
-    data = render_dataset(frames, seed)
+    data = render_dataset(frames, seed, close_share=close_share)
     n_val = max(20, len(data) // 5)
     train, val = data[:-n_val], data[-n_val:]  # the last worlds are held out
     log(f"rendered {len(data)} frames in {time.time() - t0:.0f} s: {len(train)} train, {len(val)} held out")
@@ -269,7 +269,7 @@ def train_vision(out: str, report_dir: str, frames: int = 1600, epochs: int = 16
     K = Intrinsics(*robot.camera.intrinsics(320, 240), 320, 240)
     res = evaluate(det, val, K, use_depth=False)
     rep = report(res.pop("y_true"), res.pop("y_pred"), report_dir, log)
-    meta = {"frames": len(data), "seed": seed, "epochs": epochs, "train_seconds": round(time.time() - t0, 1), "held_out": {k: v for k, v in res.items()},
+    meta = {"frames": len(data), "seed": seed, "epochs": epochs, "close_share": close_share, "train_seconds": round(time.time() - t0, 1), "held_out": {k: v for k, v in res.items()},
             "seg_class_weight": class_weight, **extra_meta}
     M.save_checkpoint(out, seg, shape, meta)
     summary = {**meta, **rep, "weights": out, "weights_bytes": os.path.getsize(out)}
