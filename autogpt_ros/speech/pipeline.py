@@ -125,7 +125,9 @@ class SpeechPipeline:
         if trusted_final(partial, tr.text.split()):
             ev = self.vad.end_now()
             self._stream = None
-            return self._result(tr, ev.utterance) if ev is not None and ev.kind == "end" else []
+            if ev.kind == "dropped":
+                return [SpeechEvent("rejected", "", ev.utterance.start_s, ev.utterance.end_s, detail=ev.reason)]
+            return self._result(tr, ev.utterance)
         self._stream = self.recognizer.stream()  # not a whole command yet: decode again, from the start
         frames = self.vad.frames()
         self._stream.feed(np.concatenate(frames))
