@@ -186,9 +186,10 @@ def centre_column_from_depth(shape: str, depth: np.ndarray, mask: np.ndarray, K:
 
 def fit_box_centre(points: np.ndarray, side: float, at_edge: Optional[np.ndarray] = None, max_points: int = 120):
     """Centre (x, z) and axes (two unit vectors) of an upright box with a square footprint of
-    ``side`` metres, seen from the origin, from 2D points (x, z) of its visible faces.  ``at_edge`` marks the points on the image
-    edge: where the image cuts a face, that end of the face is not the box's.  None if the points
-    do not look like one or two faces of such a box, or its centre cannot be told."""
+    ``side`` metres, seen from the origin, from 2D points (x, z) of its visible faces.
+    ``at_edge`` marks the points on the image edge: where the image cuts a face, that end of
+    the face is not the box's.  None if the points do not look like one or two faces of such a
+    box, or its centre cannot be told.  Assumes a level camera (the faces are vertical)."""
     if len(points) < 12 or side <= 0:
         return None
     if at_edge is None:
