@@ -99,18 +99,23 @@ def centre_column(shape: str, bbox: Tuple[int, int, int, int], K: Intrinsics, di
     return (x + w) - w_exp / 2.0 if cut_left else x + w_exp / 2.0
 
 
-def surface_points(depth: np.ndarray, mask: np.ndarray, K: Intrinsics, max_points: int = 0) -> np.ndarray:
+def surface_points(depth: np.ndarray, mask: np.ndarray, K: Intrinsics, max_points: int = 0, keep_edges: bool = False):
     """Camera-frame 3D points (x right, y down, z forward; metres) of the pixels in ``mask``
-    with a valid depth (at most ``max_points`` of them, evenly spread, if given).  ``depth`` and
-    ``mask`` are on the grid that ``K`` describes."""
+    with a valid depth, and their image columns.  With ``max_points``, an even sample of that
+    many pixels (plus, with ``keep_edges``, every pixel on the image's left and right edge:
+    they tell where the view cuts an object).  ``depth`` and ``mask`` are on the grid that
+    ``K`` describes."""
     ys, xs = np.nonzero(mask)
-    if max_points and xs.size > max_points:  # an even sample
-        idx = np.linspace(0, xs.size - 1, max_points).astype(int)
-        ys, xs = ys[idx], xs[idx]
+    if max_points and xs.size > max_points:
+        keep = np.zeros(xs.size, bool)
+        keep[np.linspace(0, xs.size - 1, max_points).astype(int)] = True
+        if keep_edges:
+            keep |= (xs <= 0) | (xs >= K.width - 1)
+        ys, xs = ys[keep], xs[keep]
     z = depth[ys, xs].astype(np.float64)
     ok = np.isfinite(z) & (z > 0)
     xs, ys, z = xs[ok], ys[ok], z[ok]
-    return np.stack([(xs - K.cx) / K.fx * z, (ys - K.cy) / K.fy * z, z], 1)
+    return np.stack([(xs - K.cx) / K.fx * z, (ys - K.cy) / K.fy * z, z], 1), xs
 
 
 def fit_round_centre(points: np.ndarray, radius: float, iterations: int = 10, max_points: int = 64) -> Optional[np.ndarray]:
@@ -166,7 +171,7 @@ def centre_column_from_depth(shape: str, depth: np.ndarray, mask: np.ndarray, K:
     if shape not in ("ball", "cylinder"):
         return None
     radius = (size or DEFAULT_SIZE[shape])[0] / 2.0
-    pts = surface_points(depth, mask, K, max_points=600)
+    pts, _ = surface_points(depth, mask, K, max_points=600)
     if shape == "cylinder":
         pts = pts[:, [0, 2]]  # the camera is level: the axis is vertical, fit the circle seen from above
     if len(pts) == 0:
@@ -255,18 +260,10 @@ def box_centre_column_from_depth(depth: np.ndarray, mask: np.ndarray, K: Intrins
     fitted to the depth of its visible faces: right also when the image edge cuts it.
     None if the fit does not hold."""
     side = (size or DEFAULT_SIZE["box"])[0]
-    ys, xs = np.nonzero(mask)
-    if xs.size > 600:  # a near box fills thousands of pixels: an even sample and every pixel on the image edge
-        keep = np.zeros(xs.size, bool)
-        keep[np.linspace(0, xs.size - 1, 600).astype(int)] = True
-        keep |= (xs <= 0) | (xs >= K.width - 1)
-        ys, xs = ys[keep], xs[keep]
-    z = depth[ys, xs].astype(np.float64)
-    ok = np.isfinite(z) & (z > 0)
-    if ok.sum() < 12:
+    pts, xs = surface_points(depth, mask, K, max_points=600, keep_edges=True)  # a near box fills thousands of pixels
+    if len(pts) < 12:
         return None
-    xs, z = xs[ok], z[ok]
-    pts = np.stack([(xs - K.cx) / K.fx * z, z], 1)
+    pts = pts[:, [0, 2]]  # the camera is level: the faces are upright, fit the footprint seen from above
     rng = np.linalg.norm(pts, axis=1)
     near = rng < np.percentile(rng, 3) + 0.75 * side * math.sqrt(2)  # no deeper than the box: not the wall behind
     fit = fit_box_centre(pts[near], side, ((xs <= 0) | (xs >= K.width - 1))[near])
