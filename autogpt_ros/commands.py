@@ -93,7 +93,7 @@ def cmd_bench(a) -> int:
         elif what == "policy":
             other.policy(json_path, episodes=a.episodes)
         elif what == "speech":
-            other.speech(json_path, backends=tuple(a.backends.split(",")), vads=tuple(a.vads.split(",")))
+            other.speech(json_path, backends=tuple(a.backends.split(",")), vads=tuple(a.vads.split(",")), denoise=tuple(a.denoise.split(",")))
     return 0
 
 
@@ -106,6 +106,7 @@ def _bench(sub):
     p.add_argument("--episodes", type=int, default=100, help="policy: evaluation episodes")
     p.add_argument("--backends", default="pocketsphinx,whisper", help="speech: comma-separated backends to compare (the first is the default backend)")
     p.add_argument("--vads", default="energy,silero", help="speech: voice activity detectors to compare with the first backend (the first is the default)")
+    p.add_argument("--denoise", default="off,on", help="speech: noise suppression settings to compare with the first backend, on or off (the first is the default)")
     p.add_argument("--json", default="", help="write the figures to this JSON file")
     p.add_argument("--out", default="", help="folder for JSON files (with `all`)")
     p.add_argument("--quick", action="store_true", help="shorter runs (rougher figures)")

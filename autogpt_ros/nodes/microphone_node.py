@@ -22,6 +22,7 @@ from autogpt_ros import interfaces as ifc
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
 from autogpt_ros.speech.audio import RATE, AudioError, int16_from_any, load_16k, to_mono16k
+from autogpt_ros.speech.denoise import SpectralDenoiser
 from autogpt_ros.speech.pipeline import SpeechPipeline
 from autogpt_ros.speech.recognizer import RecognizerError, StopSpotter, make_recognizer
 from autogpt_ros.speech.vad import make_vad
@@ -43,6 +44,7 @@ class MicrophoneNode(AgentNode):
         Param("stop_words", True, "Publish /agent/estop at once when a stop word is heard."),
         Param("stop_frames", 3, "Stop word fast path: the recogniser's partial hypothesis must end in a stop word for this many 30 ms frames in a row (1 false-alarms).", range=(1, 20)),
         Param("vad", "energy", "Voice activity detector: `energy` (energy + voicing, pure numpy; best in quiet rooms), `silero` (neural, its ONNX model ships with faster-whisper; holds up in loud noise, see bench speech) or `auto` (silero when installed, else energy).", choices=("energy", "silero", "auto")),
+        Param("denoise", False, "Noise suppression (spectral, minimum-statistics noise tracking) before the VAD and the recogniser: for loud steady noise (fans, motors). bench speech, white noise at 10 dB SNR: same command understood 0.53 -> 0.71; at 20 dB exact match 0.91 -> 0.84; clean audio passes unchanged, 16 ms later."),
         Param("max_utterance", 8.0, "Longest utterance in seconds (longer speech is cut).", range=(1.0, 60.0)),
         Param("hangover", 0.4, "Silence (seconds) that ends an utterance whose words so far are not a whole command.", range=(0.05, 2.0)),
         Param("quick_hangover", 0.2, "Silence (seconds) that ends an utterance once the words so far make a whole command (the recogniser's partial hypothesis, or with PocketSphinx its final hypothesis looked at after this much silence).", range=(0.05, 2.0)),
@@ -60,7 +62,8 @@ class MicrophoneNode(AgentNode):
         except Exception as e:
             raise RuntimeError(f"vad {self.param('vad')!r}: {e}") from None
         self.get_logger().info(f"voice activity detector: {type(vad).__name__}")
-        self.pipeline = SpeechPipeline(self.recognizer, vad, spotter, stop_frames=int(self.param("stop_frames")))
+        denoiser = SpectralDenoiser() if self.param("denoise") else None
+        self.pipeline = SpeechPipeline(self.recognizer, vad, spotter, stop_frames=int(self.param("stop_frames")), denoiser=denoiser)
         self.pub_transcript = self.publisher(ifc.TRANSCRIPT)
         self.pub_estop = self.publisher(ifc.ESTOP)
         self.pub_pcm = self.publisher(ifc.AUDIO_PCM) if self.param("source") == "device" else None

@@ -14,6 +14,7 @@ from typing import List, Optional
 
 import numpy as np
 
+from autogpt_ros.speech.denoise import SpectralDenoiser
 from autogpt_ros.speech.grammar import can_end
 from autogpt_ros.speech.recognizer import Recognizer, RecognizerStream, StopSpotter, Transcript
 from autogpt_ros.speech.vad import FRAME, RATE, EnergyVAD, make_vad
@@ -45,9 +46,12 @@ class SpeechPipeline:
     each one while it is spoken (so the transcript is ready just after the end), and
     stop words are caught from the same frames (partial hypothesis, keyword spotter)."""
 
-    def __init__(self, recognizer: Recognizer, vad: Optional[EnergyVAD] = None, spotter: Optional[StopSpotter] = None, stop_frames: int = 3):
+    def __init__(self, recognizer: Recognizer, vad: Optional[EnergyVAD] = None, spotter: Optional[StopSpotter] = None, stop_frames: int = 3,
+                 denoiser: Optional[SpectralDenoiser] = None):
         self.recognizer = recognizer
         self.vad = vad or make_vad("energy")
+        # noise suppression before everything else (VAD, recogniser, stop words); None: the audio as it comes
+        self.denoiser = denoiser
         self.spotter = spotter  # None: no stop fast path at all (stop words wait for the transcript)
         # the grammar decoder's partial hypothesis ending in a stop word for this many frames in a
         # row is a stop (measured: all 9 stop words within 45 ms of the end of the sound, no false
@@ -65,6 +69,8 @@ class SpeechPipeline:
 
     def feed(self, chunk: np.ndarray) -> List[SpeechEvent]:
         chunk = np.asarray(chunk, dtype=np.int16)
+        if self.denoiser is not None:
+            chunk = self.denoiser.process(chunk)
         out: List[SpeechEvent] = []
         # one VAD frame at a time, so every event refers to the utterance in progress
         for i in range(0, len(chunk), FRAME):
@@ -163,6 +169,10 @@ class SpeechPipeline:
 
     def flush(self) -> List[SpeechEvent]:
         out = []
+        if self.denoiser is not None:
+            rest = self.denoiser.flush()
+            for i in range(0, len(rest), FRAME):
+                out.extend(self._step(rest[i : i + FRAME]))
         for ev in self.vad.flush():
             out.extend(self._finish(ev))
         return out
