@@ -300,6 +300,52 @@ def test_frozen_networks_give_the_eager_results(detector):
         assert x.bearing_rad == pytest.approx(y.bearing_rad, abs=1e-5)
 
 
+def test_fast_layers_compute_what_torch_does():
+    from torch import nn
+    from torch.nn import functional as F
+
+    from autogpt_ros.perception.model import MaxPool2, upsample2x
+
+    g = torch.Generator().manual_seed(0)
+    for shape in [(2, 3, 32, 32), (1, 2, 7, 9)]:  # odd sizes drop the last row / column, as nn.MaxPool2d
+        x = torch.randn(*shape, generator=g)
+        assert torch.equal(MaxPool2()(x), nn.MaxPool2d(2)(x))
+    for shape, size in [((1, 32, 30, 40), (60, 80)), ((1, 16, 60, 80), (120, 160)), ((1, 2, 7, 9), (13, 17))]:
+        x = torch.randn(*shape, generator=g)
+        ref = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+        assert torch.allclose(upsample2x(x, size), ref, atol=1e-5)
+
+
+def test_frozen_shape_classifier_gives_each_proposal_the_eager_result(detector):
+    g = torch.Generator().manual_seed(1)
+    for n in (1, 3, 5, 11):  # padded to a frozen batch size, or cut into chunks past the largest
+        crops, extra = torch.rand(n, 4, 32, 32, generator=g), torch.rand(n, 4, generator=g)
+        with torch.inference_mode():
+            logits, boxes = detector.classify(crops, extra)
+            ref_logits, ref_boxes = detector.shape_net(crops, extra)
+        assert logits.shape == ref_logits.shape and boxes.shape == ref_boxes.shape
+        assert torch.allclose(logits, ref_logits, atol=1e-4) and torch.allclose(boxes, ref_boxes, atol=1e-4)
+
+
+def test_segment_gives_the_softmax_argmax_and_its_probability_on_objects(detector):
+    from autogpt_ros.perception.detector import to_tensor
+    from autogpt_ros.perception.model import SEG_SIZE
+    import cv2
+
+    sim = Simulator(resolve_scenario("red_box_ahead"), dynamics="kinematic")
+    rgb = sim.render_rgb(320, 240)
+    sim.close()
+    cls, prob = detector.segment(rgb)
+    with torch.inference_mode():
+        logits = detector.seg(to_tensor(cv2.resize(rgb, SEG_SIZE, interpolation=cv2.INTER_AREA)))[0] - detector._logit_adjust
+        ref_prob, ref_cls = torch.softmax(logits, 0).max(0)
+    obj = ref_cls.numpy() > 0
+    assert obj.sum() > 50
+    assert np.mean(cls == ref_cls.numpy()) > 0.999  # frozen against eager: float rounding may flip a tie
+    agree = obj & (cls == ref_cls.numpy())
+    assert np.allclose(prob[agree], ref_prob.numpy()[agree], atol=1e-4)
+
+
 def test_prior_correction_tightens_the_segmentation(detector):
     sim = Simulator(resolve_scenario("red_box_ahead"), dynamics="kinematic")
     rgb = sim.render_rgb(320, 240)
@@ -319,3 +365,33 @@ def test_close_views_are_near_and_often_cut_by_the_image_edge():
     assert nearest and np.median(nearest) < 1.0
     cut = [o for f in frames for o in f.objects if o.bbox[0] <= 0 or o.bbox[0] + o.bbox[2] >= 320]
     assert cut  # the views turned off-centre cut objects at the image edge
+
+
+def test_train_vision_runs_end_to_end_on_a_tiny_budget(tmp_path):
+    """`autogpt-ros train-vision` as users run it, on 40 frames and two epochs: it renders,
+    trains both stages with falling loss, writes the per-class report, the confusion matrix,
+    standard JSON and a checkpoint the detector loads like the committed one."""
+    import json
+    import re
+    import subprocess
+
+    from conftest import tool
+
+    out = tmp_path / "vision.pt"
+    r = subprocess.run([tool("autogpt-ros"), "train-vision", "--frames", "40", "--epochs", "2", "--out", str(out), "--report-dir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    log = r.stdout + r.stderr
+    losses = [float(v) for v in re.findall(r"segmenter epoch \d+: loss ([0-9.]+)", log)]
+    assert len(losses) == 2 and losses[1] < losses[0]
+    assert "precision" in log and "f1-score" in log  # the seed's classification_report table
+    report = json.loads((tmp_path / "vision_report.json").read_text(), parse_constant=lambda c: pytest.fail(f"not standard JSON: {c}"))
+    assert report["frames"] == 40 and report["epochs"] == 2 and report["weights"] == str(out)
+    assert (tmp_path / "vision_confusion.png").stat().st_size > 1000 and (tmp_path / "vision_report.txt").exists()
+    det = Detector(weights=str(out))
+    assert det.meta["frames"] == 40
+    sim = Simulator(resolve_scenario("red_box_ahead"), dynamics="kinematic")
+    rgb = sim.render_rgb(320, 240)
+    sim.close()
+    assert isinstance(det.detect(rgb, K), list)  # an untrained model may see nothing, but it runs
+

@@ -12,12 +12,15 @@ from tqdm import tqdm
 from autogpt_ros.bench import machine, print_table, write_json
 
 
+LATENCY_PASSES = 3
+
+
 def perception(json_path: str = "", seed: int = 7, frames: int = 200) -> dict:
     import resource
 
     from autogpt_ros.perception.dataset import render_dataset
     from autogpt_ros.perception.detector import Detector
-    from autogpt_ros.perception.evaluate import evaluate
+    from autogpt_ros.perception.evaluate import evaluate, frame_latencies
     from autogpt_ros.perception.geometry import Intrinsics
     from autogpt_ros.sim.robot import load_robot
 
@@ -33,8 +36,14 @@ def perception(json_path: str = "", seed: int = 7, frames: int = 200) -> dict:
             r_depth = evaluate(det, data, K, use_depth=True, progress=bar)
         cpu = (time.process_time() - c0) / max(1e-9, time.perf_counter() - t0)
         r_nodepth = evaluate(det, data, K, use_depth=False)
-        res[f"latency_p50_ms_{w}x{h}"] = r_depth["latency_p50_ms"]
-        res[f"latency_p95_ms_{w}x{h}"] = r_depth["latency_p95_ms"]
+        # every frame timed in LATENCY_PASSES passes over the set, its time the median of them: a
+        # pause of this shared machine in one pass does not count as the pipeline's cost; the
+        # p95 of each pass alone is kept beside it
+        passes = [r_depth["latencies_ms"]] + [frame_latencies(det, data, K) for _ in range(LATENCY_PASSES - 1)]
+        per_frame = np.median(np.asarray(passes), axis=0)
+        res[f"latency_p50_ms_{w}x{h}"] = float(np.percentile(per_frame, 50))
+        res[f"latency_p95_ms_{w}x{h}"] = float(np.percentile(per_frame, 95))
+        res[f"latency_p95_ms_{w}x{h}_per_pass"] = [round(float(np.percentile(p, 95)), 3) for p in passes]
         if w == 320:
             res.update({
                 "recall": r_depth["recall"], "precision": r_depth["precision"], "label_accuracy": r_depth["label_accuracy"],

@@ -22,7 +22,7 @@ import torch
 
 from autogpt_ros.perception import geometry
 from autogpt_ros.perception.geometry import Intrinsics
-from autogpt_ros.perception.model import COLOR_CLASSES, CROP, SEG_SIZE, SHAPE_CLASSES, load_checkpoint, default_weights
+from autogpt_ros.perception.model import COLOR_CLASSES, CROP, N_EXTRA, SEG_SIZE, SHAPE_CLASSES, load_checkpoint, default_weights
 
 
 @dataclass
@@ -114,6 +114,7 @@ _KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 # both chosen on train-vision's held-out worlds and another unseen set, not on the benchmark
 PRIOR_CORRECTION = 0.5  # recall and precision highest
 FIT_RANGE_M = 1.0  # objects nearer than this (or cut by the image edge): centre fitted to the depth
+SHAPE_BATCHES = (1, 2, 4, 8)  # batch sizes the shape classifier is frozen for
 MIN_CONFIDENCE = 0.4  # recall +1.1-1.5 points over 0.5, precision still 0.99, label accuracy 0.98
 
 
@@ -146,7 +147,7 @@ class Detector:
     segmenter was trained with (logit adjustment: the weighted loss makes a
     pixel on an object's boundary more likely "object" than it is, so boxes
     grow by about a segmenter pixel on every side).  ``jit``: run the segmenter
-    as a frozen TorchScript graph.
+    and the shape classifier as frozen TorchScript graphs.
 
     With a checkpoint whose shape classifier has the box head (train-vision
     since the box head), each detection's box is the head's full-resolution
@@ -163,50 +164,87 @@ class Detector:
         if threads:
             torch.set_num_threads(threads)
         self.set_prior_correction(prior_correction)
-        if jit:  # the segmenter only: its input size never changes (a traced graph re-optimises for every new batch size)
+        if jit:  # the segmenter's input size never changes; the shape classifier's batch is padded to a few sizes
             example = torch.zeros(1, 3, SEG_SIZE[1], SEG_SIZE[0])
             self._seg_run = freeze(self.seg, example)
             with torch.inference_mode():
                 for _ in range(3):  # TorchScript optimises on the first calls: not on the first camera frames
                     self._seg_run(example)
+            # the shape classifier frozen for a few batch sizes, the batch padded up to the next one
+            # (tracing on first use would put a 50 ms stall on the first frame with a new count)
+            self._shape_runs = {}
+            for n in SHAPE_BATCHES:
+                ex = (torch.zeros(n, 4, CROP, CROP), torch.zeros(n, N_EXTRA))
+                self._shape_runs[n] = freeze(self.shape_net, *ex)
+                with torch.inference_mode():
+                    for _ in range(2):
+                        self._shape_runs[n](*ex)
         self.last_timing = {}
+
+    def classify(self, crops: torch.Tensor, extra: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """ShapeNet on a batch of proposals: shape logits and box/centre regression."""
+        runs = getattr(self, "_shape_runs", None)
+        n = crops.shape[0]
+        if not runs:
+            return self.shape_net(crops, extra)
+        if n > SHAPE_BATCHES[-1]:  # more proposals than the largest frozen batch: in chunks
+            parts = [self.classify(crops[i : i + SHAPE_BATCHES[-1]], extra[i : i + SHAPE_BATCHES[-1]]) for i in range(0, n, SHAPE_BATCHES[-1])]
+            return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+        size = next(b for b in SHAPE_BATCHES if b >= n)
+        if size > n:
+            crops = torch.cat([crops, crops.new_zeros((size - n,) + tuple(crops.shape[1:]))])
+            extra = torch.cat([extra, extra.new_zeros((size - n,) + tuple(extra.shape[1:]))])
+        logits, boxes = runs[size](crops, extra)
+        return logits[:n], boxes[:n]
 
     def set_prior_correction(self, alpha: float) -> None:
         self._logit_adjust = logit_adjustment(self.meta.get("seg_class_weight"), alpha)
 
     @torch.inference_mode()
     def segment(self, rgb: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        """Per-pixel colour class and its probability at SEG_SIZE."""
+        """Per-pixel colour class at SEG_SIZE and its softmax probability, the
+        latter computed for object pixels only (1.0 on the background, where
+        nothing reads it): the class maximum in numpy, then softmax on the few
+        object pixels, 0.14 ms against 0.40 for softmax and max over all."""
         small = cv2.resize(rgb, SEG_SIZE, interpolation=cv2.INTER_AREA) if rgb.shape[1::-1] != SEG_SIZE else rgb
         logits = getattr(self, "_seg_run", self.seg)(to_tensor(small))[0]
         adjust = getattr(self, "_logit_adjust", None)
         if adjust is not None:
             logits = logits - adjust
-        prob, cls = torch.softmax(logits, 0).max(0)
-        return cls.numpy().astype(np.uint8), prob.numpy()
+        a = logits.numpy().reshape(logits.shape[0], -1)
+        top = a.max(0)
+        cls = np.zeros(top.shape, np.uint8)
+        prob = np.ones(top.shape, np.float32)
+        obj = np.flatnonzero(a[0] < top)  # background wins a tie, as argmax takes the first
+        if obj.size:
+            sub = a[:, obj]
+            cls[obj] = sub.argmax(0)
+            prob[obj] = 1.0 / np.exp(sub - top[obj]).sum(0)
+        return cls.reshape(logits.shape[1:]), prob.reshape(logits.shape[1:])
 
     def proposals(self, cls: np.ndarray, prob: np.ndarray, width: int, height: int):
         sw, sh = SEG_SIZE
         sx, sy = width / sw, height / sh
         out = []
-        for c in np.unique(cls):
-            if c == 0:
-                continue
-            raw = (cls == c).astype(np.uint8)
+        for c in np.flatnonzero(np.bincount(cls.ravel(), minlength=len(COLOR_CLASSES))[1:]) + 1:
+            raw = (cls == c).view(np.uint8)
             # close small gaps (specular highlights, thin occluders) so one object is one blob
             closed = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, _KERNEL)
             n, lab, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
             for i in range(1, n):
-                x, y, w, h, _area = stats[i]
-                m = (lab == i) & (raw > 0)
-                area = int(m.sum())
+                bx, by, bw, bh, _area = (int(v) for v in stats[i])
+                win = np.s_[by : by + bh, bx : bx + bw]  # the blob's box: the work of one object is in there
+                mw = (lab[win] == i) & (raw[win] > 0)
+                area = int(mw.sum())
                 if area < self.min_pixels:
                     continue
                 # the box of the pixels labelled, not of the closed blob (closing grows it)
-                ys, xs = np.nonzero(m)
-                x, y, w, h = int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+                ys, xs = np.nonzero(mw)
+                x, y, w, h = bx + int(xs.min()), by + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+                m = np.zeros(cls.shape, bool)
+                m[win] = mw
                 bbox = (int(math.floor(x * sx)), int(math.floor(y * sy)), int(math.ceil(w * sx)), int(math.ceil(h * sy)))
-                out.append((int(c), m, bbox, float(prob[m].mean()), area / float(w * h)))
+                out.append((int(c), m, bbox, float(prob[win][mw].mean()), area / float(w * h)))
         return out
 
     @torch.inference_mode()
@@ -230,7 +268,7 @@ class Detector:
                 mf = cv2.resize(m.astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST)
                 crops.append(crop_input(rgb, mf, bbox))
                 extra.append(box_features(bbox, fill, W, H))
-            logits, boxes = self.shape_net(torch.from_numpy(np.stack(crops)), torch.tensor(extra, dtype=torch.float32))
+            logits, boxes = self.classify(torch.from_numpy(np.stack(crops)), torch.tensor(extra, dtype=torch.float32))
             sp = torch.softmax(logits, 1).numpy()
             refine = getattr(self.shape_net, "has_box", True)
             for (c, m, bbox, p, fill), s, box in zip(props, sp, boxes.numpy()):

@@ -40,6 +40,21 @@ def conv(cin, cout, stride=1, dilation=1):
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, padding=dilation, dilation=dilation, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
+_UP2 = torch.tensor([0.25, 0.75, 0.75, 0.25])
+
+
+def upsample2x(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+    """Bilinear upsampling to ``size`` (``align_corners=False``).  For exactly
+    twice the size (the segmenter's case) as a depthwise transposed convolution
+    of the edge-replicated input: the same values to float rounding, and faster
+    on CPU than ``F.interpolate`` (0.30 against 0.50 ms for 16 x 60 x 80)."""
+    n, c, h, w = x.shape
+    if tuple(size) != (2 * h, 2 * w):
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    k = torch.outer(_UP2, _UP2).to(x).expand(c, 1, 4, 4)
+    return F.conv_transpose2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k, None, 2, 3, groups=c)
+
+
 class ColorSegNet(nn.Module):
     def __init__(self, n_classes: int = len(COLOR_CLASSES), width: int = 16):
         super().__init__()
@@ -66,19 +81,31 @@ class ColorSegNet(nn.Module):
         f0 = self.full(torch.cat([x, self.coords(n, h, w, x.device)], 1))
         s = self.stem(f0)
         d = self.ctx2(self.ctx1(self.down(s)))
-        u = F.interpolate(d, size=s.shape[-2:], mode="bilinear", align_corners=False)
+        u = upsample2x(d, s.shape[-2:])
         f = self.fuse(torch.cat([s, u], 1))
-        f = F.interpolate(f, size=(h, w), mode="bilinear", align_corners=False)
+        f = upsample2x(f, (h, w))
         return self.head(self.refine(torch.cat([f0, f], 1)))
+
+
+class MaxPool2(nn.Module):
+    """2x2 max pooling, stride 2 (as ``nn.MaxPool2d(2)``: an odd last row or
+    column is dropped), as the maximum of the four strided views: same values,
+    and on CPU an order of magnitude faster than ``max_pool2d`` on NCHW tensors
+    (which computes the indices too: 0.46 against 0.06 ms for 5 x 16 x 32 x 32)."""
+
+    def forward(self, x):
+        h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+        x = x[..., :h, :w]
+        return torch.maximum(torch.maximum(x[..., 0::2, 0::2], x[..., 0::2, 1::2]), torch.maximum(x[..., 1::2, 0::2], x[..., 1::2, 1::2]))
 
 
 class ShapeNet(nn.Module):
     def __init__(self, n_classes: int = len(SHAPE_CLASSES)):
         super().__init__()
         self.features = nn.Sequential(
-            conv(4, 16), nn.MaxPool2d(2),  # 16
-            conv(16, 32), nn.MaxPool2d(2),  # 8
-            conv(32, 48), nn.MaxPool2d(2),  # 4
+            conv(4, 16), MaxPool2(),  # 16
+            conv(16, 32), MaxPool2(),  # 8
+            conv(32, 48), MaxPool2(),  # 4
             conv(48, 64),
         )
         self.head = nn.Linear(64 + N_EXTRA, n_classes)

@@ -245,6 +245,17 @@ def report(y_true, y_pred, out_dir: str, log) -> dict:
     return {"classification_report": text, "confusion_png": png}
 
 
+def _finite(x):
+    """``x`` with every NaN or infinite float replaced by None (null in JSON)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
+
+
 def train_vision(out: str, report_dir: str, frames: int = 1600, epochs: int = 16, seed: int = 0, segmenter_from: str = "", close_share: float = 0.0, log=print) -> dict:
     """Train both stages (or, with ``segmenter_from``, only the shape classifier
     over the segmenter of that checkpoint) and write the checkpoint ``out``."""
@@ -268,13 +279,14 @@ def train_vision(out: str, report_dir: str, frames: int = 1600, epochs: int = 16
     robot = load_robot()
     K = Intrinsics(*robot.camera.intrinsics(320, 240), 320, 240)
     res = evaluate(det, val, K, use_depth=False)
+    res.pop("latencies_ms")
     rep = report(res.pop("y_true"), res.pop("y_pred"), report_dir, log)
     meta = {"frames": len(data), "seed": seed, "epochs": epochs, "close_share": close_share, "train_seconds": round(time.time() - t0, 1), "held_out": {k: v for k, v in res.items()},
             "seg_class_weight": class_weight, **extra_meta}
     M.save_checkpoint(out, seg, shape, meta)
     summary = {**meta, **rep, "weights": out, "weights_bytes": os.path.getsize(out)}
-    with open(os.path.join(report_dir, "vision_report.json"), "w") as f:
-        json.dump({k: v for k, v in summary.items() if k != "classification_report"}, f, indent=2)
+    with open(os.path.join(report_dir, "vision_report.json"), "w") as f:  # standard JSON: a figure without a value is null
+        json.dump(_finite({k: v for k, v in summary.items() if k != "classification_report"}), f, indent=2)
     log(f"held out: recall {res['recall']:.3f} precision {res['precision']:.3f} label accuracy {res['label_accuracy']:.3f}; "
         f"wrote {out} ({os.path.getsize(out) / 1024:.0f} KiB) in {time.time() - t0:.0f} s")
     return summary
