@@ -54,6 +54,29 @@ def test_wav_reading_resampling_and_errors(tmp_path):
         read_wav(str(tmp_path / "missing.wav"))
 
 
+@pytest.mark.parametrize("rate", [22050, 44100, 48000, 8000])
+def test_stream_resampler_gives_the_whole_signal_result_in_any_chunks(rate):
+    """Resampling /audio/pcm or a microphone chunk by chunk: the same samples as
+    resampling the whole recording, however the stream is cut (each chunk resampled
+    alone clicks at every edge, and at 22.05 kHz loses or gains samples)."""
+    from autogpt_ros.speech.audio import StreamResampler
+
+    rng = np.random.default_rng(rate)
+    x = rng.normal(0, 0.2, 2 * rate).clip(-1, 1)
+    ref = to_mono16k(x.astype(np.float32), rate)
+    rs, out, i = StreamResampler(rate), [], 0
+    while i < len(x):
+        n = int(rng.integers(1, 2000))
+        out.append(rs.process(x[i : i + n]))
+        i += n
+    y = np.concatenate(out)
+    assert len(ref) - 25 <= len(y) <= len(ref)  # the rest waits for the filter's future input
+    assert np.abs(y.astype(int) - ref[: len(y)].astype(int)).max() <= 1
+    chunked = np.concatenate([to_mono16k(x[j : j + rate * 3 // 100].astype(np.float32), rate) for j in range(0, len(x), rate * 3 // 100)])
+    if rate != 48000 and rate != 8000:
+        assert np.abs(chunked[: len(y)].astype(int) - ref[: len(y)].astype(int)).max() > 100  # what it replaces
+
+
 def test_vad_finds_speech_with_pre_roll_ignores_silence_and_noise(tmp_path):
     pcm = load_16k(say("go to the red box", str(tmp_path / "s.wav")))
     padded = np.concatenate([np.zeros(RATE, np.int16), pcm, np.zeros(RATE, np.int16)])
@@ -225,6 +248,40 @@ def test_microphone_node_file_source(procs, probe, tmp_path, denoise):
     node.wait_for_output(r"cannot play .*corrupt\.wav: .*not a readable WAV", timeout=10)
     node.wait_for_output(r"transcript 'turn around': speech start .* end .* published", timeout=10)
     assert [m.data for m in probe.received(tr)].count("turn around") == 1  # silence added nothing
+    assert node.popen.poll() is None
+
+
+@pytest.mark.ros
+def test_microphone_node_topic_source_at_another_sample_rate(procs, probe, tmp_path):
+    """Audio from another node on /audio/pcm: espeak-ng's 22.05 kHz in 30 ms Int16MultiArray
+    chunks at real time, resampled by the node; the command arrives, silence adds nothing."""
+    import time
+
+    from std_msgs.msg import Int16MultiArray
+
+    from autogpt_ros import interfaces as ifc
+
+    x, rate = read_wav(say("go to the red box", str(tmp_path / "a.wav")))
+    pcm = np.concatenate([np.zeros(rate // 2), x, np.zeros(rate)])
+    pcm = np.clip(np.round(pcm * 32767), -32768, 32767).astype(np.int16)
+    tr = probe.subscribe(ifc.TRANSCRIPT)
+    pub = probe.publisher(ifc.AUDIO_PCM, Int16MultiArray)
+    node = procs([tool("microphone_node"), "--ros-args", "-p", "source:=topic", "-p", f"topic_rate:={rate}"])
+    node.wait_for_output(r"voice activity detector", timeout=60)
+    deadline = time.monotonic() + 20
+    while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    chunk = rate * 3 // 100
+    t0 = time.monotonic()
+    for k, i in enumerate(range(0, len(pcm), chunk)):
+        msg = Int16MultiArray()
+        msg.data = pcm[i : i + chunk].tolist()
+        pub.publish(msg)
+        time.sleep(max(0.0, t0 + (k + 1) * 0.03 - time.monotonic()))
+    got = probe.wait_for(tr, timeout=30)
+    assert got.data == "go to the red box"
+    time.sleep(1.0)
+    assert [m.data for m in probe.received(tr)] == ["go to the red box"]
     assert node.popen.poll() is None
 
 

@@ -21,7 +21,7 @@ from std_msgs.msg import Bool, Int16MultiArray, MultiArrayDimension, String
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
-from autogpt_ros.speech.audio import RATE, AudioError, int16_from_any, load_16k, to_mono16k
+from autogpt_ros.speech.audio import RATE, AudioError, StreamResampler, int16_from_any, load_16k
 from autogpt_ros.speech.denoise import SpectralDenoiser
 from autogpt_ros.speech.pipeline import SpeechPipeline
 from autogpt_ros.speech.recognizer import RecognizerError, StopSpotter, make_recognizer
@@ -69,6 +69,7 @@ class MicrophoneNode(AgentNode):
         self.pub_pcm = self.publisher(ifc.AUDIO_PCM) if self.param("source") == "device" else None
         self.audio: "queue.Queue[Optional[np.ndarray]]" = queue.Queue(maxsize=2000)
         self.stream_origin: Optional[float] = None  # wall time of stream t=0
+        self._topic_resampler = None  # (rate, StreamResampler): /audio/pcm at another rate than 16 kHz
         if self.param("source") == "topic":
             self.subscription(ifc.AUDIO_PCM, self.on_pcm)
         self._threads: List[threading.Thread] = []
@@ -104,7 +105,9 @@ class MicrophoneNode(AgentNode):
         pcm = int16_from_any(data)
         rate = int(self.param("topic_rate"))
         if rate != RATE:
-            pcm = to_mono16k(pcm.astype(np.float32) / 32768.0, rate)
+            if self._topic_resampler is None or self._topic_resampler[0] != rate:
+                self._topic_resampler = (rate, StreamResampler(rate))
+            pcm = self._topic_resampler[1].process(pcm.astype(np.float32) / 32768.0)
         self._push(pcm)
 
     def _play_files(self) -> None:
@@ -144,9 +147,11 @@ class MicrophoneNode(AgentNode):
             try:
                 import sounddevice as sd
 
+                resampler = StreamResampler(rate) if rate != RATE else None  # one per opened stream
+
                 def cb(indata, frames, t, status):
                     mono = indata[:, 0].copy() if indata.ndim == 2 else indata.copy()
-                    pcm = mono if rate == RATE else to_mono16k(mono.astype(np.float32) / 32768.0, rate)
+                    pcm = mono if resampler is None else resampler.process(mono.astype(np.float32) / 32768.0)
                     self._push(pcm)
                     if self.pub_pcm is not None:
                         m = Int16MultiArray()
