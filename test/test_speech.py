@@ -285,6 +285,17 @@ def test_microphone_node_topic_source_at_another_sample_rate(procs, probe, tmp_p
     assert node.popen.poll() is None
 
 
+@pytest.mark.ros
+def test_microphone_node_without_its_microphone_warns_and_keeps_retrying(procs, probe):
+    from autogpt_ros import interfaces as ifc
+
+    tr = probe.subscribe(ifc.TRANSCRIPT)
+    node = procs([tool("microphone_node"), "--ros-args", "-p", "source:=device", "-p", "device:=no-such-microphone"])
+    node.wait_for_output(r"microphone unavailable \(.*\); attempt 1, retrying", timeout=60)
+    node.wait_for_output(r"microphone unavailable \(.*\); attempt 3, retrying", timeout=15)
+    assert node.popen.poll() is None and probe.received(tr) == []
+
+
 @pytest.mark.parametrize("text,voice", [("halt", "en-us"), ("freeze", "en-us"), ("stop", "en-us+f2"), ("find the yellow box", "en-us"), ("please go to the orange box", "en-us+m3")])
 def test_stop_words_fire_on_the_partial_hypothesis_within_the_word(recognizer, tmp_path, text, voice):
     """The fast path: the recogniser's partial hypothesis ending in a stop word for 3 frames is a

@@ -165,7 +165,9 @@ class MicrophoneNode(AgentNode):
                         time.sleep(0.2)
             except Exception as e:  # no PortAudio, no device, device unplugged
                 self.errors["device"] += 1
-                self.get_logger().warning(f"microphone unavailable ({type(e).__name__}: {e}); retrying in 2 s", throttle_duration_sec=10.0)
+                n = self.errors["device"]
+                if n <= 3 or n % 30 == 0:  # the first attempts, then once a minute
+                    self.get_logger().warning(f"microphone unavailable ({type(e).__name__}: {e}); attempt {n}, retrying in 2 s")
                 time.sleep(2.0)
 
     # ---- recognition -----------------------------------------------------------------
