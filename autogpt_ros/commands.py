@@ -87,7 +87,7 @@ def cmd_bench(a) -> int:
 
             sim_bench.run(json_path, quick=a.quick)
         elif what == "perception":
-            other.perception(json_path, seed=a.seed, frames=a.frames)
+            other.perception(json_path, seed=a.seed, frames=a.frames, weights=a.weights or None)
         elif what == "language":
             other.language(json_path)
         elif what == "policy":
@@ -103,6 +103,7 @@ def _bench(sub):
     p.add_argument("what", choices=["sim", "perception", "speech", "language", "policy", "all"])
     p.add_argument("--seed", type=int, default=7, help="perception: scenario seed")
     p.add_argument("--frames", type=int, default=200, help="perception: frames to render")
+    p.add_argument("--weights", default="", help="perception: a checkpoint from train-vision (default: the package's)")
     p.add_argument("--episodes", type=int, default=100, help="policy: evaluation episodes")
     p.add_argument("--backends", default="pocketsphinx,whisper", help="speech: comma-separated backends to compare (the first is the default backend)")
     p.add_argument("--vads", default="energy,silero", help="speech: voice activity detectors to compare with the first backend (the first is the default)")

@@ -4,6 +4,8 @@
 is republished on ``/audio/pcm``; the device is reopened if it disappears),
 ``topic`` (``/audio/pcm`` Int16MultiArray chunks, ``topic_rate`` Hz mono) or
 ``file`` (``files``: WAV files played at real time, one after another).
+Device and topic audio at another rate is resampled to 16 kHz as one stream
+(:class:`~autogpt_ros.speech.audio.StreamResampler`), not chunk by chunk.
 Publishes ``/speech/transcript`` (lower-case, one message per utterance) and
 ``true`` on ``/agent/estop`` as soon as "stop", "halt" or "freeze" is heard.
 Each utterance's timings are logged: speech start, speech end, published.
