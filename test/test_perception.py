@@ -201,6 +201,25 @@ def test_bad_checkpoint_is_a_clear_error(tmp_path):
         load_checkpoint(str(bad))
 
 
+def test_checkpoint_keeps_the_segmenter_shape_it_was_trained_with(tmp_path):
+    from autogpt_ros.perception.model import ColorSegNet, ShapeNet, save_checkpoint
+
+    for k in (1, 3):
+        seg = ColorSegNet(fuse_kernel=k).eval()
+        path = tmp_path / f"fuse{k}.pt"
+        save_checkpoint(str(path), seg, ShapeNet())
+        loaded, _, _ = load_checkpoint(str(path))
+        assert loaded.fuse[0].kernel_size == (k, k)
+        x = torch.rand(1, 3, 120, 160)
+        with torch.inference_mode():
+            assert torch.allclose(loaded(x), seg(x), atol=0.05)  # stored in half precision
+    # written before the record existed: the 3x3 fuse of that time
+    ck = torch.load(str(tmp_path / "fuse3.pt"), weights_only=False)
+    del ck["seg_arch"]
+    torch.save(ck, str(tmp_path / "old.pt"))
+    assert load_checkpoint(str(tmp_path / "old.pt"))[0].fuse[0].kernel_size == (3, 3)
+
+
 @pytest.fixture(scope="module")
 def detector():
     return Detector()
