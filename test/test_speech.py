@@ -19,8 +19,8 @@ from conftest import tool
 ESPEAK = shutil.which("espeak-ng") or "espeak-ng"  # installed by make setup (Debian); a missing one fails loudly
 
 
-def say(text: str, path: str, voice: str = "en-us", speed: int = 160) -> str:
-    subprocess.run([ESPEAK, "-v", voice, "-s", str(speed), "-w", path, text], check=True)
+def say(text: str, path: str, voice: str = "en-us", speed: int = 160, pitch: int = 50) -> str:
+    subprocess.run([ESPEAK, "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", path, text], check=True)
     return path
 
 
@@ -296,17 +296,22 @@ def test_microphone_node_without_its_microphone_warns_and_keeps_retrying(procs, 
     assert node.popen.poll() is None and probe.received(tr) == []
 
 
-@pytest.mark.parametrize("text,voice", [("halt", "en-us"), ("freeze", "en-us"), ("stop", "en-us+f2"), ("find the yellow box", "en-us"), ("please go to the orange box", "en-us+m3")])
-def test_stop_words_fire_on_the_partial_hypothesis_within_the_word(recognizer, tmp_path, text, voice):
-    """The fast path: the recogniser's partial hypothesis ending in a stop word for 3 frames is a
-    stop, well before the utterance ends; other commands (which end in a stop word for a single
-    frame now and then: "find the yellow ...") never are."""
+@pytest.mark.parametrize("text,voice,speed,pitch,offset", [
+    ("halt", "en-us", 160, 50, 0), ("freeze", "en-us", 160, 50, 0), ("stop", "en-us+f2", 160, 50, 0), ("stop", "en-us+m7", 165, 40, 160),
+    ("find the yellow box", "en-us", 160, 50, 0), ("please go to the orange box", "en-us+m3", 160, 50, 0),
+    ("find the black box", "en-us+m7", 165, 40, 0), ("find the purple box", "en-us+m7", 165, 40, 320)])
+def test_stop_words_fire_on_the_partial_hypothesis_within_the_word(tmp_path, text, voice, speed, pitch, offset):
+    """The fast path: the recogniser's partial hypothesis ending in a stop word for 2 frames, and
+    a silent frame after the word, is a stop, well before the utterance ends; other commands never
+    are: "find the yellow ..." ends in a stop word for a frame now and then, and in this m7 voice
+    "find the black box" decodes as "stop" for its first frames (with no pause needed, 3 frames
+    false-alarmed on it)."""
     from autogpt_ros.speech.audio import sound_end
 
-    pcm = load_16k(say(text, str(tmp_path / "s.wav"), voice))
-    stream = np.concatenate([np.zeros(RATE // 2, np.int16), pcm, np.zeros(RATE, np.int16)])
-    end = (RATE // 2 + sound_end(pcm)) / RATE
-    pipe = SpeechPipeline(recognizer, EnergyVAD(), spotter=StopSpotter())
+    pcm = load_16k(say(text, str(tmp_path / "s.wav"), voice, speed, pitch))
+    stream = np.concatenate([np.zeros(RATE // 2 + offset, np.int16), pcm, np.zeros(RATE, np.int16)])
+    end = (RATE // 2 + offset + sound_end(pcm)) / RATE
+    pipe = SpeechPipeline(PocketSphinxRecognizer(), EnergyVAD(), spotter=StopSpotter())  # a fresh decoder, as a new node has
     stops = []
     for i in range(0, len(stream), 480):
         stops += [((i + 480) / RATE, e) for e in pipe.feed(stream[i : i + 480]) if e.kind == "stop"]

@@ -25,7 +25,7 @@ from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
 from autogpt_ros.speech.audio import RATE, AudioError, StreamResampler, int16_from_any, load_16k
 from autogpt_ros.speech.denoise import SpectralDenoiser
-from autogpt_ros.speech.pipeline import SpeechPipeline
+from autogpt_ros.speech.pipeline import STOP_FRAMES, STOP_PAUSE_S, SpeechPipeline
 from autogpt_ros.speech.recognizer import RecognizerError, StopSpotter, make_recognizer
 from autogpt_ros.speech.vad import make_vad
 
@@ -44,7 +44,8 @@ class MicrophoneNode(AgentNode):
         Param("device_rate", 16000, "device source: capture sample rate (resampled to 16 kHz).", range=(8000, 192000)),
         Param("topic_rate", 16000, "topic source: sample rate of /audio/pcm chunks.", range=(8000, 192000)),
         Param("stop_words", True, "Publish /agent/estop at once when a stop word is heard."),
-        Param("stop_frames", 3, "Stop word fast path: the recogniser's partial hypothesis must end in a stop word for this many 30 ms frames in a row (1 false-alarms).", range=(1, 20)),
+        Param("stop_frames", STOP_FRAMES, "Stop word fast path: the recogniser's partial hypothesis must end in a stop word for this many 30 ms frames in a row.", range=(1, 20)),
+        Param("stop_pause", STOP_PAUSE_S, "Stop word fast path: seconds of silence needed after the stop word (0: none; without it the start of some words false-alarms).", range=(0.0, 1.0)),
         Param("vad", "energy", "Voice activity detector: `energy` (energy + voicing, pure numpy; best in quiet rooms), `silero` (neural, its ONNX model ships with faster-whisper; holds up in loud noise, see bench speech) or `auto` (silero when installed, else energy).", choices=("energy", "silero", "auto")),
         Param("denoise", False, "Noise suppression (spectral, minimum-statistics noise tracking) before the VAD and the recogniser: for loud steady noise (fans, motors). bench speech, white noise at 10 dB SNR: same command understood 0.53 -> 0.71; at 20 dB exact match 0.91 -> 0.84; clean audio passes unchanged, 16 ms later."),
         Param("max_utterance", 8.0, "Longest utterance in seconds (longer speech is cut).", range=(1.0, 60.0)),
@@ -65,7 +66,8 @@ class MicrophoneNode(AgentNode):
             raise RuntimeError(f"vad {self.param('vad')!r}: {e}") from None
         self.get_logger().info(f"voice activity detector: {type(vad).__name__}")
         denoiser = SpectralDenoiser() if self.param("denoise") else None
-        self.pipeline = SpeechPipeline(self.recognizer, vad, spotter, stop_frames=int(self.param("stop_frames")), denoiser=denoiser)
+        self.pipeline = SpeechPipeline(self.recognizer, vad, spotter, stop_frames=int(self.param("stop_frames")), denoiser=denoiser,
+                                       stop_pause=float(self.param("stop_pause")))
         self.pub_transcript = self.publisher(ifc.TRANSCRIPT)
         self.pub_estop = self.publisher(ifc.ESTOP)
         self.pub_pcm = self.publisher(ifc.AUDIO_PCM) if self.param("source") == "device" else None
