@@ -7,6 +7,7 @@ import os
 import sys
 
 from autogpt_ros.cli import subcommand
+from autogpt_ros.perception.runtime import RUNTIMES
 
 
 # ------------------------------------------------------------------------ sim
@@ -87,7 +88,7 @@ def cmd_bench(a) -> int:
 
             sim_bench.run(json_path, quick=a.quick)
         elif what == "perception":
-            other.perception(json_path, seed=a.seed, frames=a.frames, weights=a.weights or None)
+            other.perception(json_path, seed=a.seed, frames=a.frames, weights=a.weights or None, runtime=a.runtime)
         elif what == "language":
             other.language(json_path)
         elif what == "policy":
@@ -104,6 +105,7 @@ def _bench(sub):
     p.add_argument("--seed", type=int, default=7, help="perception: scenario seed")
     p.add_argument("--frames", type=int, default=200, help="perception: frames to render")
     p.add_argument("--weights", default="", help="perception: a checkpoint from train-vision (default: the package's)")
+    p.add_argument("--runtime", default="auto", choices=RUNTIMES, help="perception: how the nets run (auto: ONNX Runtime when installed, else TorchScript)")
     p.add_argument("--episodes", type=int, default=100, help="policy: evaluation episodes")
     p.add_argument("--backends", default="pocketsphinx,whisper", help="speech: comma-separated backends to compare (the first is the default backend)")
     p.add_argument("--vads", default="energy,silero", help="speech: voice activity detectors to compare with the first backend (the first is the default)")

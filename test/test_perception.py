@@ -306,8 +306,19 @@ def test_flipped_box_target_matches_the_flipped_crop():
     assert flip_boxes(target)[0, 4] == pytest.approx(1 - target[0, 4])
 
 
-def test_frozen_networks_give_the_eager_results(detector):
+@pytest.fixture(scope="module")
+def torchscript_detector():
+    return Detector(runtime="torchscript")
+
+
+@pytest.mark.parametrize("runtime", ["auto", "torchscript"])
+def test_frozen_networks_give_the_eager_results(detector, torchscript_detector, runtime):
+    if runtime == "torchscript":
+        detector = torchscript_detector
+    else:  # this package installs onnx and onnxruntime: auto is ONNX Runtime
+        assert detector.runtime == "onnxruntime"
     eager = Detector(jit=False)
+    assert eager.runtime == "eager"
     sim = Simulator(resolve_scenario("red_box_ahead"), dynamics="kinematic")
     rgb, depth = sim.render_rgb(320, 240), sim.render_depth(320, 240)
     sim.close()
@@ -335,7 +346,9 @@ def test_fast_layers_compute_what_torch_does():
         assert torch.allclose(upsample2x(x, size), ref, atol=1e-5)
 
 
-def test_frozen_shape_classifier_gives_each_proposal_the_eager_result(detector):
+@pytest.mark.parametrize("runtime", ["auto", "torchscript"])
+def test_frozen_shape_classifier_gives_each_proposal_the_eager_result(detector, torchscript_detector, runtime):
+    detector = torchscript_detector if runtime == "torchscript" else detector
     g = torch.Generator().manual_seed(1)
     for n in (1, 3, 5, 11):  # padded to a frozen batch size, or cut into chunks past the largest
         crops, extra = torch.rand(n, 4, 32, 32, generator=g), torch.rand(n, 4, generator=g)
@@ -356,7 +369,7 @@ def test_segment_gives_the_softmax_argmax_and_its_probability_on_objects(detecto
     sim.close()
     cls, prob = detector.segment(rgb)
     with torch.inference_mode():
-        logits = detector.seg(to_tensor(cv2.resize(rgb, SEG_SIZE, interpolation=cv2.INTER_AREA)))[0] - detector._logit_adjust
+        logits = detector.seg(to_tensor(cv2.resize(rgb, SEG_SIZE, interpolation=cv2.INTER_AREA)))[0] - torch.from_numpy(detector._logit_adjust)
         ref_prob, ref_cls = torch.softmax(logits, 0).max(0)
     obj = ref_cls.numpy() > 0
     assert obj.sum() > 50
@@ -414,3 +427,14 @@ def test_train_vision_runs_end_to_end_on_a_tiny_budget(tmp_path):
     sim.close()
     assert isinstance(det.detect(rgb, K), list)  # an untrained model may see nothing, but it runs
 
+
+
+def test_runtime_names_are_checked_and_auto_prefers_onnxruntime():
+    from autogpt_ros.perception.runtime import resolve_runtime
+
+    assert resolve_runtime("auto") == "onnxruntime"  # installed by this package's set-up
+    assert resolve_runtime("torchscript") == "torchscript" and resolve_runtime("eager") == "eager"
+    with pytest.raises(ValueError, match="unknown runtime 'tensorrt'"):
+        resolve_runtime("tensorrt")
+    with pytest.raises(ValueError):
+        Detector(runtime="tensorrt")

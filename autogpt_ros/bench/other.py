@@ -15,7 +15,7 @@ from autogpt_ros.bench import machine, print_table, write_json
 LATENCY_PASSES = 3
 
 
-def perception(json_path: str = "", seed: int = 7, frames: int = 200, weights: str = None) -> dict:
+def perception(json_path: str = "", seed: int = 7, frames: int = 200, weights: str = None, runtime: str = "auto") -> dict:
     import resource
 
     from autogpt_ros.perception.dataset import render_dataset
@@ -24,9 +24,9 @@ def perception(json_path: str = "", seed: int = 7, frames: int = 200, weights: s
     from autogpt_ros.perception.geometry import Intrinsics
     from autogpt_ros.sim.robot import load_robot
 
-    det = Detector(weights=weights, threads=1)  # as camera_node runs it (its `threads` parameter): the graph shares the cores
+    det = Detector(weights=weights, threads=1, runtime=runtime)  # as camera_node runs it (its `threads` parameter): the graph shares the cores
     cam = load_robot().camera
-    res = {"weights": weights or "default"}
+    res = {"weights": weights or "default", "runtime": det.runtime}
     for w, h in ((320, 240), (640, 480)):
         data = render_dataset(frames if w == 320 else max(40, frames // 4), seed, w, h, with_depth=True)
         K = Intrinsics(*cam.intrinsics(w, h), w, h)

@@ -28,6 +28,7 @@ from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
 from autogpt_ros.perception.detector import MIN_CONFIDENCE, PRIOR_CORRECTION, Detector, draw
 from autogpt_ros.perception.geometry import Intrinsics
+from autogpt_ros.perception.runtime import RUNTIMES
 from autogpt_ros.perception.scene import scene_sentence
 from autogpt_ros.sim.world import DEFAULT_SIZE
 from autogpt_ros.vocabulary import COLOR_RGB
@@ -46,6 +47,7 @@ class CameraNode(AgentNode):
         Param("prior_correction", PRIOR_CORRECTION, "Share (0-1) of the segmenter's training class weighting undone at run time (higher: tighter boxes, fewer pixels called object).", range=(0.0, 1.0)),
         Param("use_depth", True, "Use the depth image (when it arrives) for distances."),
         Param("depth_max_age", 0.1, "A depth image is used only if its stamp is within this many seconds of the colour image.", range=(0.0, 5.0)),
+        Param("runtime", "auto", "How the model's nets run: `auto` (ONNX Runtime when installed, else TorchScript), `onnxruntime`, `torchscript` or `eager` (plain torch). Same detections to float rounding; ONNX Runtime is the fastest on CPU (see bench perception).", choices=RUNTIMES),
         Param("threads", 1, "CPU threads for the model (1: the graph shares few cores; more threads in several processes fight for them).", range=(1, 16)),
         Param("marker_lifetime", 0.5, "Lifetime of RViz markers in seconds.", range=(0.0, 60.0)),
     )
@@ -56,8 +58,9 @@ class CameraNode(AgentNode):
 
             torch.set_num_threads(int(self.param("threads")))
         self.detector = Detector(self.param("weights") or None, min_confidence=float(self.param("min_confidence")),
-                                 prior_correction=float(self.param("prior_correction")))
-        self.get_logger().info(f"perception model: {self.detector.weights}")
+                                 prior_correction=float(self.param("prior_correction")), threads=int(self.param("threads")),
+                                 runtime=str(self.param("runtime")))
+        self.get_logger().info(f"perception model: {self.detector.weights} ({self.detector.runtime})")
         self.K: Optional[Intrinsics] = None
         self.depth = None  # (stamp, array)
         self._slot = None

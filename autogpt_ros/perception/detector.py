@@ -22,6 +22,7 @@ import torch
 
 from autogpt_ros.perception import geometry
 from autogpt_ros.perception.geometry import Intrinsics
+from autogpt_ros.perception.runtime import OnnxNet, export_onnx, exportable, optional_threads, resolve_runtime
 from autogpt_ros.perception.model import COLOR_CLASSES, CROP, N_EXTRA, SEG_SIZE, SHAPE_CLASSES, load_checkpoint, default_weights
 
 
@@ -132,12 +133,12 @@ def freeze(net: torch.nn.Module, *example: torch.Tensor):
         return net
 
 
-def logit_adjustment(class_weight, alpha: float) -> Optional[torch.Tensor]:
+def logit_adjustment(class_weight, alpha: float) -> Optional[np.ndarray]:
     """What to subtract from the segmenter's logits to undo ``alpha`` of the
     class weighting of its training loss (None: nothing to undo)."""
     if class_weight is None or not alpha:
         return None
-    return (float(alpha) * torch.log(torch.as_tensor(class_weight, dtype=torch.float32))).view(-1, 1, 1)
+    return (float(alpha) * np.log(np.asarray(class_weight, dtype=np.float32))).reshape(-1, 1, 1)
 
 
 class Detector:
@@ -146,8 +147,10 @@ class Detector:
     ``prior_correction`` (0..1) removes that share of the class weighting the
     segmenter was trained with (logit adjustment: the weighted loss makes a
     pixel on an object's boundary more likely "object" than it is, so boxes
-    grow by about a segmenter pixel on every side).  ``jit``: run the segmenter
-    and the shape classifier as frozen TorchScript graphs.
+    grow by about a segmenter pixel on every side).  ``runtime``: how the
+    segmenter and the shape classifier run (:mod:`autogpt_ros.perception.runtime`:
+    ``auto`` takes ONNX Runtime when installed, else frozen TorchScript;
+    ``eager`` is plain torch, as is ``jit=False``).
 
     With a checkpoint whose shape classifier has the box head (train-vision
     since the box head), each detection's box is the head's full-resolution
@@ -156,7 +159,7 @@ class Detector:
     """
 
     def __init__(self, weights: Optional[str] = None, min_pixels: int = 6, min_confidence: float = MIN_CONFIDENCE, threads: Optional[int] = None,
-                 prior_correction: float = PRIOR_CORRECTION, jit: bool = True):
+                 prior_correction: float = PRIOR_CORRECTION, jit: bool = True, runtime: str = "auto"):
         self.weights = weights or default_weights()
         self.seg, self.shape_net, self.meta = load_checkpoint(self.weights)
         self.min_pixels = min_pixels
@@ -164,8 +167,19 @@ class Detector:
         if threads:
             torch.set_num_threads(threads)
         self.set_prior_correction(prior_correction)
-        if jit:  # the segmenter's input size never changes; the shape classifier's batch is padded to a few sizes
-            example = torch.zeros(1, 3, SEG_SIZE[1], SEG_SIZE[0])
+        # jit=False: the eager torch modules (the reference the faster runtimes are tested against)
+        self.runtime = resolve_runtime(runtime if jit else "eager")
+        example = torch.zeros(1, 3, SEG_SIZE[1], SEG_SIZE[0])
+        if self.runtime == "onnxruntime":
+            n_threads = optional_threads(threads)
+            self._seg_onnx = OnnxNet(export_onnx(exportable(self.seg), (example,), ["image"], ["logits"]), n_threads)
+            crops, extra = torch.zeros(2, 4, CROP, CROP), torch.zeros(2, N_EXTRA)
+            self._shape_onnx = OnnxNet(export_onnx(exportable(self.shape_net), (crops, extra), ["crops", "extra"], ["logits", "boxes"],
+                                                   dynamic_batch=True), n_threads)
+            for _ in range(3):  # the first runs allocate: not on the first camera frames
+                self._seg_onnx(example.numpy())
+                self._shape_onnx(crops.numpy(), extra.numpy())
+        elif self.runtime == "torchscript":  # the segmenter's input size never changes; the shape classifier's batch is padded to a few sizes
             self._seg_run = freeze(self.seg, example)
             with torch.inference_mode():
                 for _ in range(3):  # TorchScript optimises on the first calls: not on the first camera frames
@@ -183,6 +197,10 @@ class Detector:
 
     def classify(self, crops: torch.Tensor, extra: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """ShapeNet on a batch of proposals: shape logits and box/centre regression."""
+        onnx_net = getattr(self, "_shape_onnx", None)
+        if onnx_net is not None:
+            logits, boxes = onnx_net(crops.numpy(), extra.numpy())
+            return torch.from_numpy(logits), torch.from_numpy(boxes)
         runs = getattr(self, "_shape_runs", None)
         n = crops.shape[0]
         if not runs:
@@ -197,6 +215,15 @@ class Detector:
         logits, boxes = runs[size](crops, extra)
         return logits[:n], boxes[:n]
 
+    def seg_logits(self, small: np.ndarray) -> np.ndarray:
+        """The segmenter's logits (classes x H x W, float32) for an RGB image at SEG_SIZE."""
+        x = to_tensor(small)
+        onnx_net = getattr(self, "_seg_onnx", None)
+        if onnx_net is not None:
+            return onnx_net(x.numpy())[0][0]
+        with torch.inference_mode():
+            return getattr(self, "_seg_run", self.seg)(x)[0].numpy()
+
     def set_prior_correction(self, alpha: float) -> None:
         self._logit_adjust = logit_adjustment(self.meta.get("seg_class_weight"), alpha)
 
@@ -207,11 +234,11 @@ class Detector:
         nothing reads it): the class maximum in numpy, then softmax on the few
         object pixels, 0.14 ms against 0.40 for softmax and max over all."""
         small = cv2.resize(rgb, SEG_SIZE, interpolation=cv2.INTER_AREA) if rgb.shape[1::-1] != SEG_SIZE else rgb
-        logits = getattr(self, "_seg_run", self.seg)(to_tensor(small))[0]
+        logits = self.seg_logits(small)
         adjust = getattr(self, "_logit_adjust", None)
         if adjust is not None:
             logits = logits - adjust
-        a = logits.numpy().reshape(logits.shape[0], -1)
+        a = logits.reshape(logits.shape[0], -1)
         top = a.max(0)
         cls = np.zeros(top.shape, np.uint8)
         prob = np.ones(top.shape, np.float32)

@@ -40,6 +40,10 @@ def conv(cin, cout, stride=1, dilation=1, kernel=3):
     return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, padding=dilation * (kernel // 2), dilation=dilation, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
+def bilinear(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
 _UP2 = torch.tensor([0.25, 0.75, 0.75, 0.25])
 
 
@@ -50,7 +54,7 @@ def upsample2x(x: torch.Tensor, size: Tuple[int, int]) -> torch.Tensor:
     on CPU than ``F.interpolate`` (0.30 against 0.50 ms for 16 x 60 x 80)."""
     n, c, h, w = x.shape
     if tuple(size) != (2 * h, 2 * w):
-        return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+        return bilinear(x, size)
     k = torch.outer(_UP2, _UP2).to(x).expand(c, 1, 4, 4)
     return F.conv_transpose2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k, None, 2, 3, groups=c)
 
@@ -78,6 +82,8 @@ class ColorSegNet(nn.Module):
         self.fuse = conv(3 * width, width, kernel=fuse_kernel)  # 80x60
         self.refine = nn.Sequential(nn.Conv2d(width + 8, 16, 1), nn.ReLU(inplace=True))  # 160x120: sharp boundaries
         self.head = nn.Conv2d(16, n_classes, 1)
+        # True: bilinear upsampling by F.interpolate (what ONNX export wants); False: upsample2x, faster in torch
+        self.standard_ops = False
         self._coords: Dict[Tuple[int, int], torch.Tensor] = {}
 
     def coords(self, n, h, w, device):
@@ -93,9 +99,10 @@ class ColorSegNet(nn.Module):
         f0 = self.full(torch.cat([x, self.coords(n, h, w, x.device)], 1))
         s = self.stem(f0)
         d = self.ctx2(self.ctx1(self.down(s)))
-        u = upsample2x(d, s.shape[-2:])
+        up = bilinear if self.standard_ops else upsample2x
+        u = up(d, s.shape[-2:])
         f = self.fuse(torch.cat([s, u], 1))
-        f = upsample2x(f, (h, w))
+        f = up(f, (h, w))
         return self.head(self.refine(torch.cat([f0, f], 1)))
 
 
