@@ -438,3 +438,19 @@ def test_runtime_names_are_checked_and_auto_prefers_onnxruntime():
         resolve_runtime("tensorrt")
     with pytest.raises(ValueError):
         Detector(runtime="tensorrt")
+
+
+def test_segmenter_refine_split_equals_the_concatenated_convolution(detector):
+    # ColorSegNet computes refine's part on the upsampled context at 80x60 and upsamples the result:
+    # the same as the 1x1 convolution of the concatenation it was trained as
+    from autogpt_ros.perception.model import bilinear
+
+    seg = detector.seg
+    x = torch.rand(2, 3, 120, 160, generator=torch.Generator().manual_seed(3))
+    with torch.inference_mode():
+        n, _, h, w = x.shape
+        f0 = seg.full(torch.cat([x, seg.coords(n, h, w, x.device)], 1))
+        s = seg.stem(f0)
+        f = seg.fuse(torch.cat([s, bilinear(seg.ctx2(seg.ctx1(seg.down(s))), s.shape[-2:])], 1))
+        reference = seg.head(seg.refine(torch.cat([f0, bilinear(f, (h, w))], 1)))
+        assert torch.allclose(seg(x), reference, atol=1e-4)
