@@ -454,3 +454,12 @@ def test_segmenter_refine_split_equals_the_concatenated_convolution(detector):
         f = seg.fuse(torch.cat([s, bilinear(seg.ctx2(seg.ctx1(seg.down(s))), s.shape[-2:])], 1))
         reference = seg.head(seg.refine(torch.cat([f0, bilinear(f, (h, w))], 1)))
         assert torch.allclose(seg(x), reference, atol=1e-4)
+
+
+def test_auto_runtime_falls_back_to_torchscript_without_onnxruntime(monkeypatch):
+    from autogpt_ros.perception import runtime
+
+    monkeypatch.setattr(runtime, "onnxruntime_available", lambda: False)
+    assert runtime.resolve_runtime("auto") == "torchscript"
+    with pytest.raises(ImportError, match="onnxruntime"):
+        runtime.resolve_runtime("onnxruntime")
