@@ -463,3 +463,37 @@ def test_auto_runtime_falls_back_to_torchscript_without_onnxruntime(monkeypatch)
     assert runtime.resolve_runtime("auto") == "torchscript"
     with pytest.raises(ImportError, match="onnxruntime"):
         runtime.resolve_runtime("onnxruntime")
+
+
+def test_onnx_export_failure_falls_back_under_auto_and_is_an_error_when_asked_for(monkeypatch):
+    from autogpt_ros.perception import detector as detector_module
+
+    def broken_export(*a, **k):
+        raise RuntimeError("exporter unavailable in this torch")
+
+    monkeypatch.setattr(detector_module, "export_onnx", broken_export)
+    with pytest.warns(UserWarning, match="TorchScript instead"):
+        det = Detector(runtime="auto")
+    assert det.runtime == "torchscript" and "exporter unavailable" in det.runtime_note
+    sim = Simulator(resolve_scenario("red_box_ahead"), dynamics="kinematic")
+    rgb = sim.render_rgb(320, 240)
+    sim.close()
+    assert "red box" in [d.label for d in det.detect(rgb, K)]  # and it works
+    with pytest.raises(RuntimeError, match="exporter unavailable"):
+        Detector(runtime="onnxruntime")
+
+
+def test_an_onnx_model_that_computes_something_else_is_refused(monkeypatch):
+    from autogpt_ros.perception import detector as detector_module
+    from autogpt_ros.perception.runtime import exportable
+
+    def wrong(net):  # an exporter bug, simulated: the exported net's weights are not the torch net's
+        out = exportable(net)
+        with torch.no_grad():
+            for p in out.parameters():
+                p.add_(0.5)
+        return out
+
+    monkeypatch.setattr(detector_module, "exportable", wrong)
+    with pytest.raises(RuntimeError, match="differs from the torch one"):
+        Detector(runtime="onnxruntime")

@@ -61,6 +61,8 @@ class CameraNode(AgentNode):
                                  prior_correction=float(self.param("prior_correction")), threads=int(self.param("threads")),
                                  runtime=str(self.param("runtime")))
         self.get_logger().info(f"perception model: {self.detector.weights} ({self.detector.runtime})")
+        if self.detector.runtime_note:
+            self.get_logger().warning(self.detector.runtime_note)
         self.K: Optional[Intrinsics] = None
         self.depth = None  # (stamp, array)
         self._slot = None

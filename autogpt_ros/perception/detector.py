@@ -169,17 +169,20 @@ class Detector:
         self.set_prior_correction(prior_correction)
         # jit=False: the eager torch modules (the reference the faster runtimes are tested against)
         self.runtime = resolve_runtime(runtime if jit else "eager")
+        self.runtime_note = ""  # why another runtime than asked for runs, if it does
         example = torch.zeros(1, 3, SEG_SIZE[1], SEG_SIZE[0])
         if self.runtime == "onnxruntime":
-            n_threads = optional_threads(threads)
-            self._seg_onnx = OnnxNet(export_onnx(exportable(self.seg), (example,), ["image"], ["logits"]), n_threads)
-            crops, extra = torch.zeros(2, 4, CROP, CROP), torch.zeros(2, N_EXTRA)
-            self._shape_onnx = OnnxNet(export_onnx(exportable(self.shape_net), (crops, extra), ["crops", "extra"], ["logits", "boxes"],
-                                                   dynamic_batch=True), n_threads)
-            for _ in range(3):  # the first runs allocate: not on the first camera frames
-                self._seg_onnx(example.numpy())
-                self._shape_onnx(crops.numpy(), extra.numpy())
-        elif self.runtime == "torchscript":  # the segmenter's input size never changes; the shape classifier's batch is padded to a few sizes
+            try:
+                self._build_onnx(optional_threads(threads))
+            except Exception as e:  # noqa: BLE001 - an exporter or runtime that fails on this torch: the others are correct
+                if runtime != "auto":
+                    raise
+                self._seg_onnx = self._shape_onnx = None
+                self.runtime = "torchscript"
+                self.runtime_note = f"ONNX Runtime not used ({type(e).__name__}: {e}); TorchScript instead"
+                warnings.warn(self.runtime_note)
+        if self.runtime == "torchscript":
+            # the segmenter's input size never changes; the shape classifier's batch is padded to a few sizes
             self._seg_run = freeze(self.seg, example)
             with torch.inference_mode():
                 for _ in range(3):  # TorchScript optimises on the first calls: not on the first camera frames
@@ -194,6 +197,28 @@ class Detector:
                     for _ in range(2):
                         self._shape_runs[n](*ex)
         self.last_timing = {}
+
+    def _build_onnx(self, threads: int) -> None:
+        """Both nets exported to ONNX and loaded in ONNX Runtime, and checked on a
+        random input against the torch modules they come from (an exporter that
+        got them wrong is an error, not wrong detections)."""
+        g = torch.Generator().manual_seed(0)
+        image = torch.rand(1, 3, SEG_SIZE[1], SEG_SIZE[0], generator=g)
+        crops, extra = torch.rand(3, 4, CROP, CROP, generator=g), torch.rand(3, N_EXTRA, generator=g)
+        seg = OnnxNet(export_onnx(exportable(self.seg), (image,), ["image"], ["logits"]), threads)
+        shape = OnnxNet(export_onnx(exportable(self.shape_net), (crops[:2], extra[:2]), ["crops", "extra"], ["logits", "boxes"],
+                                    dynamic_batch=True), threads)
+        with torch.inference_mode():
+            want = [self.seg(image)] + list(self.shape_net(crops, extra))
+        got = seg(image.numpy()) + shape(crops.numpy(), extra.numpy())
+        for name, a, b in zip(("segmenter", "shape logits", "shape boxes"), got, want):
+            err = float(np.abs(a - b.numpy()).max()) if a.shape == tuple(b.shape) else float("inf")
+            if not err <= 1e-3:
+                raise RuntimeError(f"the ONNX {name} differs from the torch one by {err:.3g}")
+        for _ in range(2):  # the first runs allocate: not on the first camera frames
+            seg(image.numpy())
+            shape(crops.numpy(), extra.numpy())
+        self._seg_onnx, self._shape_onnx = seg, shape
 
     def classify(self, crops: torch.Tensor, extra: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """ShapeNet on a batch of proposals: shape logits and box/centre regression."""
