@@ -93,7 +93,7 @@ def exportable(net: "torch.nn.Module") -> "torch.nn.Module":
     from autogpt_ros.perception.model import MaxPool2
 
     out = copy.deepcopy(net).eval()
-    for name, mod in list(out.named_modules()):
+    for mod in list(out.modules()):
         for child_name, child in list(mod.named_children()):
             if isinstance(child, MaxPool2):
                 setattr(mod, child_name, torch.nn.MaxPool2d(2))
