@@ -19,6 +19,7 @@ from typing import Optional
 
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image, LaserScan
@@ -33,6 +34,9 @@ from autogpt_ros.sim.core import Simulator
 from autogpt_ros.sim.robot import load_robot
 from autogpt_ros.sim.runtime import CommandFilter, SimClock, world_payload
 from autogpt_ros.sim.world import ScenarioError, generate, resolve_scenario
+
+# Services keep every request (the default keeps the last 10 and drops the rest).
+SERVICE_QOS = QoSProfile(history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE)
 
 
 class SimNode(AgentNode):
@@ -73,8 +77,12 @@ class SimNode(AgentNode):
         self.pub_truth = self.publisher(ifc.GROUND_TRUTH)
         self.pub_world = self.publisher(ifc.WORLD)
         self.subscription(ifc.CMD_VEL, self.on_cmd_vel)
-        self.service(Trigger, ifc.SIM_RESET, self.on_reset)
-        self.service(Trigger, ifc.SIM_GET_WORLD, self.on_get_world)
+        # The default service QoS keeps only the last 10 requests: of 20 calls
+        # sent at once, those that arrived while the first ones were being
+        # handled were silently dropped and their callers never answered.
+        # Every request is kept and answered in turn (a reset takes a few ms).
+        for srv_name, callback in ((ifc.SIM_RESET, self.on_reset), (ifc.SIM_GET_WORLD, self.on_get_world)):
+            self._owned.append(self.create_service(Trigger, ifc.relative(srv_name), callback, qos_profile=SERVICE_QOS))
         self._image = Image()
         self._depth = Image()
         self.load_world()
