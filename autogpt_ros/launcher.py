@@ -17,9 +17,10 @@ substitutions ``$(var)``, ``$(env NAME [default])``, ``$(find-pkg-share)``,
 Each node is started as its executable with ``--ros-args`` exactly as
 ros2 launch does it (``-r __node:=``, ``-r __ns:=``, ``--params-file``,
 ``-r from:=to``), its output prefixed with ``[name-N]``.  Ctrl-C or SIGTERM
-end every child; a child that dies is reported and, with ``respawn``,
-restarted.  Anything else is a :class:`LaunchError` that names the tag and
-the line.
+end every child; on Linux a launcher killed outright (SIGKILL) takes its
+children with it (they get SIGTERM).  A child that dies is reported and,
+with ``respawn``, restarted.  Anything else, an ``<include>`` cycle too, is
+a :class:`LaunchError` that names the tag and the line.
 
 This module does not import rclpy.
 """
@@ -262,11 +263,15 @@ def _parse_value(text: str):
     return v
 
 
+MAX_INCLUDE_DEPTH = 40  # nested <include>s; deeper is taken for a cycle
+
+
 class _Loader:
     def __init__(self):
         self.nodes: List[NodeAction] = []
         self.declared: Dict[str, Tuple[Optional[str], str]] = {}
         self.top_args: Dict[str, str] = {}
+        self.includes: List[Tuple[tuple, str, str]] = []  # open <include>s: (state, file, where)
 
     def load(self, path: str, given: Dict[str, str], scope: _Scope, top: bool) -> None:
         root = parse_xml(path)
@@ -362,7 +367,33 @@ class _Loader:
                 continue
             passed[c.attrib["name"]] = sub(c.attrib.get("value", c.attrib.get("default", "")))
         inner = scope.child()  # included files see the including file's variables, as in ros2 launch
-        self.load(file, passed, inner, top=False)
+        state = _include_state(file, passed, inner)
+        self._check_cycle(state, file, where)
+        self.includes.append((state, file, where))
+        try:
+            self.load(file, passed, inner, top=False)
+        finally:
+            self.includes.pop()
+
+    def _check_cycle(self, state: tuple, file: str, where: str) -> None:
+        """A file included again, inside itself, with everything it sees the
+        same (arguments, variables, namespace, environment) would repeat
+        forever: that is an error naming the files of the cycle.  A
+        self-include that changes an argument and is guarded by if=/unless=
+        ends, and is allowed (up to MAX_INCLUDE_DEPTH)."""
+        name = os.path.basename
+        for i, (other, _, _) in enumerate(self.includes):
+            if other == state:
+                loop = self.includes[i + 1 :] + [(state, file, where)]
+                chain = " -> ".join([name(file)] + [name(f) for _, f, _ in loop])
+                sites = ", ".join(name(w) for _, _, w in loop)
+                raise LaunchError(
+                    f"{where}: recursive <include>: {chain} (included at {sites}) would include the same files forever; "
+                    f"remove the cycle or guard the <include> with if=/unless="
+                )
+        if len(self.includes) >= MAX_INCLUDE_DEPTH:
+            chain = " -> ".join(name(f) for _, f, _ in self.includes[-6:] + [(state, file, where)])
+            raise LaunchError(f"{where}: <include> nested more than {MAX_INCLUDE_DEPTH} deep (... -> {chain}): a recursive <include>?")
 
     def _node(self, el, a, path, where, scope):
         if "pkg" not in a or "exec" not in a:
@@ -414,6 +445,18 @@ class _Loader:
             else:
                 node.env[ca["name"]] = ca.get("value", "")
         self.nodes.append(node)
+
+
+def _include_state(file: str, passed: Dict[str, str], scope: _Scope) -> tuple:
+    """Everything an included file's content depends on, comparable."""
+    return (
+        os.path.realpath(file),
+        tuple(sorted(passed.items())),
+        tuple(sorted(scope.variables.items())),
+        scope.namespace,
+        tuple(sorted((k, repr(v)) for k, v in scope.env.items())),
+        repr(scope.global_params),
+    )
 
 
 def _join_ns(outer: str, inner: str) -> str:
@@ -510,6 +553,34 @@ def _write_params(params: Dict[str, object], tmpdir: str, index: int, n: int) ->
 # --------------------------------------------------------------------------
 
 
+def _die_with_parent():
+    """A ``preexec_fn`` that makes the child get SIGTERM when the launcher dies.
+
+    A launcher killed with SIGKILL cannot forward the signal, and each child
+    runs in its own session, so without this the nodes would live on as
+    orphans.  Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere None.  The
+    signal is sent when the *thread* that started the child ends: children
+    are started from the thread that runs :meth:`Launcher.spin`.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before fork
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig, sigterm = 1, int(signal.SIGTERM)
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, sigterm, 0, 0, 0)
+        if os.getppid() != parent:  # the launcher died before prctl took effect
+            os.kill(os.getpid(), sigterm)
+
+    return preexec
+
+
 class _Proc:
     def __init__(self, node: NodeAction, label: str, cmd: List[str], env: Dict[str, str]):
         self.node, self.label, self.cmd, self.env = node, label, cmd, env
@@ -551,7 +622,13 @@ class Launcher:
 
     def _spawn(self, p: _Proc) -> None:
         p.popen = subprocess.Popen(
-            p.cmd, env=p.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            p.cmd,
+            env=p.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(),
         )
         self.log(f"[INFO] [{p.label}]: process started with pid [{p.popen.pid}]")
         threading.Thread(target=self._pump, args=(p, p.popen), daemon=True).start()
