@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.control.executor import SkillExecutor
 from autogpt_ros.control.fusion import Fusion, Scan
-from autogpt_ros.control.safety import SafetyFilter, SafetyLimits
+from autogpt_ros.control.safety import FREE, Clearance, CollisionMonitor, Footprint, SafetyFilter, SafetyLimits, rect_distance, scan_clearance
 from autogpt_ros.observation import INDEX
 
 L = SafetyLimits()
@@ -29,7 +29,7 @@ def test_no_input_sequence_exceeds_the_limits(seq):
             f.release()
         elif event == "goal":
             f.new_goal()
-        r = f.filter(v, w, dt, sa, ga, front, back)
+        r = f.filter(v, w, dt, sa, ga, front, back, clearance=FREE)
         assert math.isfinite(r.v) and math.isfinite(r.w)
         assert abs(r.v) <= L.max_linear + 1e-9 and abs(r.w) <= L.max_angular + 1e-9
         d = dt if (isinstance(dt, float) and math.isfinite(dt) and dt > 0) else 0.05
@@ -50,30 +50,30 @@ def test_no_input_sequence_exceeds_the_limits(seq):
 def test_estop_holds_until_release_and_a_new_goal():
     f = SafetyFilter(L)
     for _ in range(20):
-        f.filter(0.4, 0.0, 0.05, 0.0, 0.0)
+        f.filter(0.4, 0.0, 0.05, 0.0, 0.0, clearance=FREE)
     f.engage()
-    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v == 0.0
+    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0, clearance=FREE).v == 0.0
     f.release()  # release without a new goal: still stopped
-    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v == 0.0
+    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0, clearance=FREE).v == 0.0
     f.new_goal()
-    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v > 0.0
+    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0, clearance=FREE).v > 0.0
     # the goal may arrive just before the release (two topics, no order across them)
     f.engage()
     f.new_goal()  # a new goal without release: still stopped
-    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v == 0.0
+    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0, clearance=FREE).v == 0.0
     f.release()  # ... until the release: then that goal runs
-    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v > 0.0
+    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0, clearance=FREE).v > 0.0
     # a goal from before the e-stop never counts
     f.new_goal()
     f.engage()
     f.release()
-    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0).v == 0.0
+    assert f.filter(0.4, 0.0, 0.05, 0.0, 0.0, clearance=FREE).v == 0.0
 
 
 def test_watchdog_and_obstacles():
     f = SafetyFilter(L)
-    assert f.filter(0.3, 0.5, 0.05, L.max_age + 0.1, 0.0).v == 0.0  # stale state
-    r = f.filter(0.3, 0.5, 0.05, 0.0, 0.0, front=0.1)
+    assert f.filter(0.3, 0.5, 0.05, L.max_age + 0.1, 0.0, clearance=FREE).v == 0.0  # stale state
+    r = f.filter(0.3, 0.5, 0.05, 0.0, 0.0, front=0.1, clearance=FREE)
     assert r.v == 0.0 and r.w != 0.0 and "ahead" in r.reasons[0]  # may still turn away
     ranges = np.full(360, 5.0)
     ranges[180] = 0.2  # straight ahead for angle_min = -pi
@@ -171,3 +171,133 @@ def test_memory_forgets_on_odometry_jumps_and_after_looking_at_an_empty_place():
     assert m.note_pose((0.0, 0.0, 0.0)) is False and m.note_pose((0.01, 0.0, 0.0)) is False
     assert m.note_pose((2.0, 1.0, 0.0)) is True and not m.objects
     assert not tr.update([], pose, 5.0, fresh=False).known
+
+
+# ---- the collision monitor: the footprint never reaches an obstacle ------------------------
+FP = Footprint()
+
+
+def _monitor_filter():
+    from autogpt_ros.control.safety import monitor_for
+    from autogpt_ros.sim.robot import load_robot
+
+    return SafetyFilter(L, monitor_for(load_robot()))
+
+
+def _to_base(points_world, pose):
+    x, y, th = pose
+    d = points_world - np.array([x, y])
+    c, s = math.cos(th), math.sin(th)
+    return np.stack([c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]], axis=1)
+
+
+def test_footprint_comes_from_the_urdf():
+    from autogpt_ros.sim.robot import load_robot
+
+    r = load_robot()
+    x0, x1, y0, y1 = r.outline
+    assert (x0, x1) == pytest.approx((-0.15, 0.15))  # the chassis box
+    assert (y0, y1) == pytest.approx((-0.155, 0.155))  # the wheels stick out past the 0.24 m chassis
+
+
+obstacle = st.tuples(st.floats(-1.5, 1.5), st.floats(-1.5, 1.5), st.floats(0.02, 0.6), st.floats(0.02, 0.6))
+command = st.tuples(st.floats(-1.0, 1.0), st.floats(-1.0, 1.0), st.integers(1, 15))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(obstacle, min_size=1, max_size=5), st.lists(command, min_size=1, max_size=25))
+def test_no_command_sequence_brings_the_footprint_into_contact(boxes, commands):
+    """Random rectangular obstacles seen by an exact 360-degree scan, random commands held for
+    random times (in-place turns, backing up, arcs); the base follows the filtered command with
+    its own acceleration limits.  The footprint never touches an obstacle."""
+    pts = []
+    for cx, cy, w, h in boxes:
+        xs, ys = np.linspace(cx - w / 2, cx + w / 2, 12), np.linspace(cy - h / 2, cy + h / 2, 12)
+        pts += [(x, y) for x in xs for y in (ys[0], ys[-1])] + [(x, y) for y in ys for x in (xs[0], xs[-1])]
+    world = np.array(pts)
+    if (rect_distance(world[:, 0], world[:, 1], FP) < 0.06).any():
+        return  # the robot must start clear of everything
+    f = _monitor_filter()
+    pose, (va, wa), dt = [0.0, 0.0, 0.0], (0.0, 0.0), 0.05
+    for a, b, n in commands:
+        for _ in range(n):
+            pb = _to_base(world, pose)
+            r = f.filter(a * L.max_linear, b * L.max_angular, dt, 0.0, 0.0, clearance=Clearance(pb))
+            # the base: the diff-drive controller's acceleration limits (URDF: 1 m/s^2, 4 rad/s^2)
+            for _ in range(5):
+                h = dt / 5
+                va += float(np.clip(r.v - va, -1.0 * h, 1.0 * h))
+                wa += float(np.clip(r.w - wa, -4.0 * h, 4.0 * h))
+                pose[2] += wa * h
+                pose[0] += va * h * math.cos(pose[2])
+                pose[1] += va * h * math.sin(pose[2])
+                pb = _to_base(world, pose)
+                assert rect_distance(pb[:, 0], pb[:, 1], FP).min() > 0.0, "contact"
+
+
+def test_unusable_scans_mean_no_motion_at_all():
+    f = _monitor_filter()
+    ranges = np.full(360, 0.2)
+    for amin, inc in ((-math.pi, float("nan")), (float("inf"), 0.0175), (-math.pi, 0.0)):
+        c = scan_clearance(ranges, amin, inc, 0.12, 12.0)
+        assert not c.known
+        r = f.filter(0.4, 1.0, 0.05, 0.0, 0.0, *f.obstacle_distances(ranges, amin, inc), clearance=c)
+        assert (r.v, r.w) == (0.0, 0.0) and any("no clearance" in x for x in r.reasons)
+    # an empty or missing scan: the same
+    assert f.filter(0.4, 1.0, 0.05, 0.0, 0.0, clearance=scan_clearance([], -math.pi, 0.01)).w == 0.0
+    assert f.filter(0.4, 1.0, 0.05, 0.0, 0.0, clearance=Clearance(None)).w == 0.0
+
+
+def test_stale_scan_or_odometry_stop_every_motion():
+    f = _monitor_filter()
+    for _ in range(20):
+        assert f.filter(0.2, 0.5, 0.05, 0.0, 0.0, clearance=FREE).v > 0
+    r = f.filter(0.2, 0.5, 0.05, 0.0, 0.0, clearance=FREE, scan_age=L.max_age + 0.01)
+    assert (r.v, r.w) == (0.0, 0.0) and "scan is" in r.reasons[0]
+    r = f.filter(0.2, 0.5, 0.05, 0.0, 0.0, clearance=FREE, odom_age=float("inf"))
+    assert (r.v, r.w) == (0.0, 0.0) and "odometry" in r.reasons[0]
+
+
+def _wall(x0, y0, x1, y1, n=200):
+    return np.stack([np.linspace(x0, x1, n), np.linspace(y0, y1, n)], axis=1)
+
+
+def test_turning_in_place_is_checked_against_the_corners():
+    m = _monitor_filter().monitor
+    # a wall 3 cm from the left side: turning left swings the front-left corner into it
+    wall = Clearance(_wall(-1.0, 0.185, 1.0, 0.185))
+    assert m.limit(0.0, 1.0, wall)[:2] == (0.0, 0.0)
+    assert m.limit(0.0, -1.0, wall)[:2] == (0.0, 0.0)  # and right turns its rear-left corner
+    assert m.limit(0.3, 0.0, wall)[:2] == (0.3, 0.0)  # driving along it is fine
+    # a post in front of the front-left corner: the old laser cone (+/-35 deg) does not see it
+    f = _monitor_filter()
+    xy = np.array([[0.17, 0.19]])
+    post = Clearance(xy)
+    ang = math.atan2(xy[0, 1], xy[0, 0] - 0.10)
+    ranges = np.full(360, np.inf)
+    ranges[int(round(math.degrees(ang))) + 180] = math.hypot(xy[0, 0] - 0.10, xy[0, 1])
+    assert f.obstacle_distances(ranges, -math.pi, math.pi / 180)[0] == math.inf  # outside the cone
+    assert m.limit(0.0, 1.0, post)[:2] == (0.0, 0.0)
+    assert m.limit(0.3, 0.0, post)[:2] == (0.0, 0.0)
+    assert m.limit(0.0, -1.0, post)[:2] == (0.0, -1.0)  # turning away is fine
+    # far obstacles leave turning alone
+    assert m.limit(0.0, 1.5, Clearance(_wall(-1, 1.0, 1, 1.0)))[:2] == (0.0, 1.5)
+
+
+def test_backing_up_and_slowing_down():
+    m = _monitor_filter().monitor
+    behind = Clearance(_wall(-0.19, -1.0, -0.19, 1.0))  # 4 cm behind: inside the margin
+    assert m.limit(-0.3, 0.0, behind)[:2] == (0.0, 0.0)
+    assert m.limit(0.3, 0.0, behind)[:2] == (0.3, 0.0)  # driving away from it is fine
+    ahead = Clearance(_wall(0.38, -1.0, 0.38, 1.0))
+    v, w, why = m.limit(0.4, 0.0, ahead)
+    assert 0.0 < v < 0.4 and "slowed" in why  # the slow-down zone
+    # a scan of the front half only: no backing up into what it cannot see
+    c = scan_clearance(np.full(180, 5.0), -math.pi / 2, math.pi / 180, 0.12, 12.0)
+    assert c.known and not c.full_circle
+    assert m.limit(-0.2, 0.0, c)[:2] == (0.0, 0.0)
+    assert m.limit(0.2, 0.0, c)[:2] == (0.2, 0.0)
+    # an obstacle already inside the margin: moving away is allowed, closer is not
+    close = Clearance(np.array([[0.17, 0.0]]))
+    assert m.limit(0.2, 0.0, close)[:2] == (0.0, 0.0)
+    assert m.limit(-0.2, 0.0, close)[0] < 0.0

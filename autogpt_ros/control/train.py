@@ -71,7 +71,7 @@ def run_episodes(act, episodes: int, seed: int, skills: Sequence[str] = ("go_to"
 
     env = AgentEnv(skills=skills)
     res = {s: [] for s in skills}
-    collisions, times, eff, trajs = 0, [], [], []
+    collisions, contacts, times, eff, trajs = 0, 0, [], [], []
     recovered = 0
     L = env.safety_limits
     rp = RecoveringPolicy(_Acting(act), env.dt, RecoveryConfig(max_linear=L.max_linear, max_angular=L.max_angular)) if recovery else None
@@ -89,6 +89,7 @@ def run_episodes(act, episodes: int, seed: int, skills: Sequence[str] = ("go_to"
             collided |= info["collisions"] > 0
             if term or trunc:
                 break
+        contacts += info["collisions"]  # every touch, also brief (the simulator counts each new contact)
         res[info["skill"]].append(bool(info["success"]))
         collisions += collided
         recovered += bool(rp is not None and rp.recoveries)
@@ -105,6 +106,8 @@ def run_episodes(act, episodes: int, seed: int, skills: Sequence[str] = ("go_to"
         "episodes": episodes,
         "success_rate": float(np.mean(all_s)) if all_s else 0.0,
         "collision_rate": collisions / max(1, episodes),
+        "contacts": int(contacts),
+        "episodes_with_contact": int(collisions),
         "mean_time_to_goal_s": float(np.mean(times)) if times else float("nan"),
         "path_efficiency": float(np.mean(eff)) if eff else float("nan"),
     }

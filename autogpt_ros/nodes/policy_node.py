@@ -15,6 +15,13 @@ robot moves again only with a goal newer than the e-stop (arriving before or
 after the release: two topics are not ordered).  The
 watchdog commands zero while /agent/state is older than ``max_age`` or the
 goal's heartbeat is older than ``goal_max_age``.
+
+Stale or unusable inputs stop the robot: no motion while ``/scan`` or
+``/odom`` is older than ``max_age`` (or the last scan's angles were not
+finite: no clearance known), and go_to/find stop while ``/agent/state`` is
+older than ``max_age`` or fusion_node marks its inputs stale.  The collision
+monitor checks every command against the footprint (from ``urdf``) and the
+latest scan.
 """
 from __future__ import annotations
 
@@ -28,13 +35,16 @@ from std_msgs.msg import String
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.control.executor import SkillExecutor
 from autogpt_ros.control.policy_net import Policy
-from autogpt_ros.control.safety import SafetyFilter, SafetyLimits
+from autogpt_ros.control.safety import Clearance, MonitorConfig, SafetyFilter, SafetyLimits, monitor_for, scan_clearance
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.nodes.fusion_node import parse_state
-from autogpt_ros.observation import LAYOUT
+from autogpt_ros.observation import INDEX, LAYOUT
 from autogpt_ros.params import Param
+from autogpt_ros.sim.robot import load_robot
 
 D = SafetyLimits()
+#: odometry further than this from its origin is a broken source, not a pose (metres)
+MAX_ODOM_COORDINATE = 1e5
 
 
 class PolicyNode(AgentNode):
@@ -47,7 +57,10 @@ class PolicyNode(AgentNode):
         Param("max_linear_accel", D.max_linear_accel, "Acceleration limit (m/s^2) when speeding up.", range=(0.01, 10.0)),
         Param("max_angular_accel", D.max_angular_accel, "Angular acceleration limit (rad/s^2) when speeding up.", range=(0.01, 30.0)),
         Param("safety_distance", D.safety_distance, "No motion towards an obstacle closer than this (metres, laser).", range=(0.0, 3.0)),
-        Param("max_age", D.max_age, "Watchdog: zero when /agent/state is older than this (seconds).", range=(0.05, 10.0)),
+        Param("max_age", 0.35, "Watchdog: zero when /scan, /odom or (go_to, find) /agent/state is older than this (seconds).", range=(0.05, 10.0)),
+        Param("stop_margin", MonitorConfig.stop_margin, "Collision monitor: no command brings the footprint closer than this to an obstacle in the scan (metres).", range=(0.0, 1.0)),
+        Param("command_latency", MonitorConfig.latency, "Collision monitor: time from a command to the wheels plus one control period (seconds).", range=(0.0, 2.0)),
+        Param("urdf", "", "Robot URDF for the footprint and the laser's pose; empty: description/robot.urdf of this package."),
         Param("goal_max_age", 3.0, "Watchdog: zero when the goal's heartbeat is older than this (seconds).", range=(0.5, 60.0)),
         Param("idle_zero_time", 1.0, "After a goal ends, keep publishing zero for this long, then go quiet.", range=(0.0, 60.0)),
         Param("time_limit", 60.0, "A skill not done in this time fails.", range=(1.0, 3600.0)),
@@ -60,7 +73,8 @@ class PolicyNode(AgentNode):
             max_linear_accel=float(self.param("max_linear_accel")), max_angular_accel=float(self.param("max_angular_accel")),
             safety_distance=float(self.param("safety_distance")), max_age=float(self.param("max_age")),
         )
-        self.safety = SafetyFilter(self.limits)
+        self.robot = load_robot(self.param("urdf"))
+        self.safety = SafetyFilter(self.limits, monitor_for(self.robot, float(self.param("stop_margin")), float(self.param("command_latency"))))
         self.policy = Policy(self.param("weights") or None)
         self.get_logger().info(f"policy: {self.policy.path}")
         self.skills = SkillExecutor(self.policy, self.limits.max_linear, self.limits.max_angular, time_limit=float(self.param("time_limit")), recovery=bool(self.param("recovery")))
@@ -69,7 +83,10 @@ class PolicyNode(AgentNode):
         self.state = None
         self.state_t = -math.inf
         self.pose = (0.0, 0.0, 0.0)
-        self.scan = None
+        self.odom_t = -math.inf
+        self.clearance = Clearance(None, reason="no scan yet")
+        self.front_back = (0.0, 0.0)
+        self.scan_t = -math.inf
         self.idle_since = -math.inf
         self.last_status = None
         self.last_status_t = -math.inf
@@ -86,10 +103,14 @@ class PolicyNode(AgentNode):
     # ---- inputs ------------------------------------------------------------------
     def on_state(self, msg) -> None:
         try:
-            self.state = parse_state(msg)
-            self.state_t = self.now_s()
+            obs = parse_state(msg)
         except ValueError as e:
             self.reject("agent/state", str(e))
+            return
+        if not np.isfinite(obs).all():
+            self.reject("agent/state", "non-finite observation ignored (the state goes stale)")
+            return
+        self.state, self.state_t = obs, self.now_s()
 
     def on_goal(self, msg: String) -> None:
         goal = self.payload(ifc.GoalPayload, msg, "agent/goal")
@@ -129,12 +150,21 @@ class PolicyNode(AgentNode):
         p, q = msg.pose.pose.position, msg.pose.pose.orientation
         vals = (p.x, p.y, q.z, q.w, q.x, q.y)
         if not all(math.isfinite(v) for v in vals):
-            self.reject("odom", "non-finite odometry ignored")
+            self.reject("odom", "non-finite odometry ignored (no motion once it is max_age old)")
+            return
+        if max(abs(p.x), abs(p.y)) > MAX_ODOM_COORDINATE or not 0.5 < q.x * q.x + q.y * q.y + q.z * q.z + q.w * q.w < 1.5:
+            self.reject("odom", "implausible odometry (a position beyond 1e5 m or no unit quaternion) ignored")
             return
         self.pose = (p.x, p.y, math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)))
+        self.odom_t = self.now_s()
 
     def on_scan(self, msg) -> None:
-        self.scan = msg
+        lid = self.robot.lidar
+        self.clearance = scan_clearance(msg.ranges, msg.angle_min, msg.angle_increment, msg.range_min, msg.range_max, lid.xyz[:2])
+        self.front_back = self.safety.obstacle_distances(msg.ranges, msg.angle_min, msg.angle_increment, lid.xyz[0])
+        self.scan_t = self.now_s()
+        if not self.clearance.known:
+            self.reject("scan", f"unusable scan ({self.clearance.reason}): no clearance known, no motion")
 
     # ---- control loop ----------------------------------------------------------------
     def on_tick(self) -> None:
@@ -147,14 +177,15 @@ class PolicyNode(AgentNode):
         needs_state = skill in ("go_to", "find")
         state_age = (now - self.state_t) if needs_state else 0.0
         obs = self.state if self.state is not None else np.zeros(len(LAYOUT), np.float32)
+        if needs_state and obs[INDEX["stale"]] > 0.5:
+            state_age = math.inf  # fusion_node says an input behind the state is stale
         res = self.skills.update(obs, self.pose, now)
         goal_age = now - self.goal_seen_t
         if goal_age > float(self.param("goal_max_age")):
             goal_age = float("inf")  # the reasoning node went quiet: the watchdog stops us
-        front = back = math.inf
-        if self.scan is not None:
-            front, back = self.safety.obstacle_distances(self.scan.ranges, self.scan.angle_min, self.scan.angle_increment)
-        out = self.safety.filter(res.v, res.w, dt, state_age, goal_age, front, back)
+        front, back = self.front_back
+        out = self.safety.filter(res.v, res.w, dt, state_age, goal_age, front, back, clearance=self.clearance,
+                                 scan_age=now - self.scan_t, odom_age=now - self.odom_t)
         if out.reasons and res.state == "running":
             self.get_logger().warning("; ".join(out.reasons), throttle_duration_sec=2.0)
         if res.state == "running" and skill == "move" and res.v != 0 and out.v == 0 and not self.safety.estopped:

@@ -60,10 +60,11 @@ class AgentEnv(gym.Env):
         terminate_on_collision: bool = False,
         path_shaping: bool = True,
     ) -> None:
-        from autogpt_ros.control.safety import SafetyFilter, SafetyLimits
+        from autogpt_ros.control.safety import SafetyFilter, SafetyLimits, scan_clearance
 
         self.safety_limits = safety or SafetyLimits()
         self._safety_cls = SafetyFilter
+        self._clearance = scan_clearance
         self.terminate_on_collision = terminate_on_collision
         self.path_shaping = path_shaping  # go_to progress along the shortest path around obstacles
         self.scan_stride = scan_stride  # every 2nd lidar ray: 2 degree steps, sectors barely change
@@ -148,7 +149,9 @@ class AgentEnv(gym.Env):
         self.memory = ObjectMemory(camera_offset=self.robot.camera.xyz[0])
         self.tracker = TargetTracker(self.memory, hfov=self.robot.camera.hfov)
         self.tracker.set_target(self.target.color, self.target.shape)
-        self.safety = self._safety_cls(self.safety_limits)
+        from autogpt_ros.control.safety import monitor_for
+
+        self.safety = self._safety_cls(self.safety_limits, monitor_for(self.robot))
         self.steps = 0
         self.path_length = 0.0
         self.start_distance = self.surface_distance()
@@ -189,8 +192,10 @@ class AgentEnv(gym.Env):
         a = np.clip(np.nan_to_num(np.asarray(action, dtype=np.float64).reshape(-1)[:2], nan=0.0), -1.0, 1.0)
         # the same scaling and safety layer as policy_node: no train/deploy skew
         L = self.safety_limits
-        front, back = self.safety.obstacle_distances(self._last_scan, self.robot.lidar.min_angle, self.robot.lidar.angle_increment * self.scan_stride)
-        res = self.safety.filter(float(a[0]) * L.max_linear, float(a[1]) * L.max_angular, self.dt, 0.0, 0.0, front, back)
+        lid = self.robot.lidar
+        front, back = self.safety.obstacle_distances(self._last_scan, lid.min_angle, lid.angle_increment * self.scan_stride)
+        clearance = self._clearance(self._last_scan, lid.min_angle, lid.angle_increment * self.scan_stride, lid.range_min, lid.range_max, lid.xyz[:2])
+        res = self.safety.filter(float(a[0]) * L.max_linear, float(a[1]) * L.max_angular, self.dt, 0.0, 0.0, front, back, clearance=clearance)
         v, w = res.v, res.w
         before = self.sim.true_pose()
         collisions = self.sim.collisions

@@ -89,6 +89,9 @@ class RobotSpec:
     camera: CameraSpec
     lidar: LidarSpec
     urdf_path: str
+    #: (x_min, x_max, y_min, y_max) of every collision geometry of the base and what is
+    #: fixed to it or rolls on it, in the base_footprint frame: the collision monitor's footprint
+    outline: Tuple[float, float, float, float] = (-0.15, 0.15, -0.155, 0.155)
 
     @property
     def radius(self) -> float:
@@ -134,6 +137,48 @@ def _text(el, path: str, default=None, cast=float):
             raise ValueError(f"URDF: missing <{path}>")
         return default
     return cast(node.text.strip())
+
+
+def _outline(root) -> Tuple[float, float, float, float]:
+    """The planar extent of the links' collision geometry (boxes, cylinders, spheres;
+    joint and geometry origins without rotation about z, as in this robot)."""
+    parent_of = {j.find("child").get("link"): j for j in root.findall("joint")}
+
+    def origin_xy(link: str) -> Tuple[float, float]:
+        x = y = 0.0
+        while link in parent_of:
+            j = parent_of[link]
+            o = j.find("origin")
+            xyz = _floats(o.get("xyz")) if o is not None else (0.0, 0.0, 0.0)
+            x, y = x + xyz[0], y + xyz[1]
+            link = j.find("parent").get("link")
+        return x, y
+
+    xs, ys = [], []
+    for link in root.findall("link"):
+        ox, oy = origin_xy(link.get("name"))
+        for col in link.findall("collision"):
+            o = col.find("origin")
+            gx, gy, _ = _floats(o.get("xyz")) if o is not None else (0.0, 0.0, 0.0)
+            roll = (_floats(o.get("rpy")) if o is not None else (0.0, 0.0, 0.0))[0]
+            g = col.find("geometry")
+            box, cyl, sph = g.find("box"), g.find("cylinder"), g.find("sphere")
+            if box is not None:
+                sx, sy, _ = _floats(box.get("size"))
+                hx, hy = sx / 2, sy / 2
+            elif cyl is not None:  # a wheel: its axis along y when rolled by 90 degrees
+                r, ln = float(cyl.get("radius")), float(cyl.get("length"))
+                hx, hy = (r, ln / 2) if abs(abs(roll) - math.pi / 2) < 0.1 else (r, r)
+            elif sph is not None:
+                hx = hy = float(sph.get("radius"))
+            else:
+                continue
+            cx, cy = ox + gx, oy + gy
+            xs += [cx - hx, cx + hx]
+            ys += [cy - hy, cy + hy]
+    if not xs:
+        raise ValueError("URDF: no collision geometry for the footprint")
+    return (min(xs), max(xs), min(ys), max(ys))
 
 
 @lru_cache(maxsize=8)
@@ -198,4 +243,5 @@ def load_robot(urdf_path: str = "") -> RobotSpec:
         camera=camera,
         lidar=lidar,
         urdf_path=os.path.abspath(path),
+        outline=_outline(root),
     )
