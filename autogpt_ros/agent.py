@@ -87,10 +87,10 @@ class Agent:
         """An /agent/estop message: ``mine`` when this agent published it."""
         if mine:
             return
+        # a release is a release, whoever sent it: after it nothing is engaged
         self.estop_other = engaged
         self.estop_other_t = now
-        if engaged:
-            self.estop_mine = False
+        self.estop_mine = False
 
     # ---- decisions ------------------------------------------------------------
     def _decision(self, reason: str, source: str, confidence: float, skill=None, arguments=None, index=None) -> Action:

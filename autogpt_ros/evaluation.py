@@ -29,6 +29,7 @@ import numpy as np
 
 from autogpt_ros import interfaces as ifc
 from autogpt_ros import tasks
+from autogpt_ros.frames import stamp_to_s, wrap, yaw_from_quaternion
 
 PHRASES = {
     "go_to": ["go to the {t}", "drive to the {t}", "please go to the {t}", "navigate to the {t}", "move to the {t}", "robot, head to the {t}", "approach the {t}", "get to the {t} please"],
@@ -37,7 +38,7 @@ PHRASES = {
 
 
 def stamp_of(msg) -> float:
-    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+    return stamp_to_s(msg.header.stamp)
 
 
 @dataclass
@@ -289,7 +290,7 @@ class Harness:
             return False, "no ground truth received"
         m = truth[-1][1]
         q = m.pose.pose.orientation
-        x, y, yaw = m.pose.pose.position.x, m.pose.pose.position.y, 2 * math.atan2(q.z, q.w)
+        x, y, yaw = m.pose.pose.position.x, m.pose.pose.position.y, yaw_from_quaternion(q.x, q.y, q.z, q.w)
         sc = from_dict({"arena": {"size": list(world.arena)}, "objects": [{"color": o.color, "shape": o.shape, "x": o.x, "y": o.y, "size": list(o.size), "yaw": o.yaw} for o in world.objects],
                         "obstacles": [dict(o) for o in world.obstacles], "robot": {"x": x, "y": y, "yaw": yaw}}, world.scenario)
         idx = [i for i, o in enumerate(sc.objects) if o.label == target_label]
@@ -302,8 +303,7 @@ class Harness:
             bearing_cam, _ = sim.relative(o)
             if skill == "go_to":
                 d = o.surface_distance(x, y)
-                b = math.atan2(o.y - y, o.x - x) - yaw
-                b = (b + math.pi) % (2 * math.pi) - math.pi
+                b = wrap(math.atan2(o.y - y, o.x - x) - yaw)
                 ok = tasks.go_to_reached(d, b)
                 return ok, f"{d:.2f} m from the surface, facing {math.degrees(b):.0f} degrees off"
             vis = sim.visible(i)

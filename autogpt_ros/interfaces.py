@@ -42,6 +42,8 @@ SENSOR_PUB = QoS("reliable", depth=5)
 SENSOR_SUB = QoS("best_effort", depth=1)
 #: Commands, text and decisions: reliable, volatile.
 RELIABLE = QoS("reliable", depth=10)
+#: Instructions in: a deep queue, so that a burst reaches the node, which counts what it drops.
+TEXT_IN = QoS("reliable", depth=100)
 #: State that a late joiner must still see (e-stop, the current world).
 LATCHED = QoS("reliable", "transient_local", depth=1)
 #: Raw audio: reliable with a deep queue so no chunk is dropped.
@@ -75,8 +77,8 @@ TOPICS: Dict[str, Topic] = {t.name: t for t in [
     _t("/odom", "nav_msgs/msg/Odometry", SENSOR_PUB, SENSOR_SUB, "simulator or base", "wheel odometry"),
     _t("/clock", "rosgraph_msgs/msg/Clock", RELIABLE, QoS("best_effort", depth=1), "simulator", "simulation time (use_sim_time)"),
     _t("/audio/pcm", "std_msgs/msg/Int16MultiArray", AUDIO, AUDIO, "microphone source", "16 kHz mono PCM chunks"),
-    _t("/speech/transcript", "std_msgs/msg/String", RELIABLE, RELIABLE, "microphone_node", "one lower-case transcript per utterance"),
-    _t("/agent/instruction", "std_msgs/msg/String", RELIABLE, RELIABLE, "people and tools", "typed instruction, plain text"),
+    _t("/speech/transcript", "std_msgs/msg/String", RELIABLE, TEXT_IN, "microphone_node", "one lower-case transcript per utterance"),
+    _t("/agent/instruction", "std_msgs/msg/String", RELIABLE, TEXT_IN, "people and tools", "typed instruction, plain text"),
     _t("/perception/objects", "std_msgs/msg/String", RELIABLE, QoS("reliable", depth=1), "camera_node", "JSON: detected objects (schema autogpt_ros/objects)"),
     _t("/perception/scene", "std_msgs/msg/String", RELIABLE, QoS("reliable", depth=1), "camera_node", "plain-English scene description"),
     _t("/perception/markers", "visualization_msgs/msg/MarkerArray", RELIABLE, RELIABLE, "camera_node", "RViz markers of detections"),

@@ -4,6 +4,7 @@ Each test drives a move goal with valid odometry and scan, checks the robot move
 then breaks one input the way the fault runs did and checks /cmd_vel goes to zero
 and stays there."""
 import math
+import re
 import threading
 import time
 
@@ -145,3 +146,54 @@ collision monitor refuses; driving along the wall is free."""
         probe.wait_for(cmd, lambda c: c.linear.x > 0.1, timeout=10)
     finally:
         feed.close()
+
+
+# ---- reasoning_node: the e-stop's owner, and bursts of instructions -----------------------
+@pytest.fixture
+def reasoning(procs):
+    node = procs([tool("reasoning_node")])
+    node.wait_for_output(r"language backend model loaded", timeout=120)
+    return node
+
+
+def test_an_external_release_after_our_own_stop_lets_tasks_run(reasoning, probe):
+    """Typed "stop", a task (which releases our own stop), then someone else's true and false
+    on /agent/estop: the next task runs (it used to be refused forever)."""
+    from std_msgs.msg import Bool
+
+    goals, estop, say = probe.subscribe(ifc.GOAL), probe.subscribe(ifc.ESTOP), probe.subscribe(ifc.SAY)
+    pub, estop_pub = probe.publisher(ifc.INSTRUCTION), probe.publisher(ifc.ESTOP)
+    time.sleep(1.0)
+    pub.publish(String(data="stop"))
+    probe.wait_for(estop, lambda m: m.data is True, timeout=10)
+    pub.publish(String(data="turn left 30 degrees"))
+    probe.wait_for(estop, lambda m: m.data is False, timeout=10)
+    probe.wait_for(goals, lambda m: '"turn"' in m.data, timeout=10)
+    estop_pub.publish(Bool(data=True))  # someone else's e-stop: refused while it holds
+    time.sleep(0.5)
+    pub.publish(String(data="turn right 20 degrees"))
+    probe.wait_for(say, lambda m: "emergency stop is engaged" in m.data, timeout=10)
+    estop_pub.publish(Bool(data=False))  # ... and released by them
+    time.sleep(0.5)
+    probe.clear(goals)
+    pub.publish(String(data="turn right 45 degrees"))
+    g = ifc.decode(ifc.GoalPayload, probe.wait_for(goals, lambda m: '"turn"' in m.data, timeout=10).data)
+    assert g.step.direction == "right" and g.step.angle_deg == 45
+
+
+def test_a_burst_of_instructions_is_planned_or_counted_never_lost(reasoning, probe):
+    goals = probe.subscribe(ifc.GOAL)
+    pub = probe.publisher(ifc.INSTRUCTION)
+    time.sleep(1.0)
+    n = 300
+    for i in range(n):
+        pub.publish(String(data=f"turn left {i % 170 + 10} degrees"))
+        time.sleep(0.02)  # 50 Hz
+    last = (n - 1) % 170 + 10
+    g = probe.wait_for(goals, lambda m: f'"angle_deg":{float(last)}' in m.data.replace(" ", ""), timeout=60)
+    assert g is not None
+    time.sleep(1.0)
+    out = reasoning.output
+    planned = len(re.findall(r"typed instruction: 'turn left", out))
+    dropped = [int(x) for x in re.findall(r"\((\d+) in all\)", out)]
+    assert planned + (dropped[-1] if dropped else 0) == n, (planned, dropped[-1:] if dropped else None)

@@ -10,6 +10,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from autogpt_ros import tasks
+from autogpt_ros.frames import wrap
 from autogpt_ros.control.recovery import RecoveringPolicy, RecoveryConfig
 from autogpt_ros.observation import INDEX
 
@@ -19,10 +20,6 @@ GO_TO_RANGE = tasks.GO_TO_DISTANCE - 0.07
 GO_TO_FACING = tasks.GO_TO_FACING * 0.8
 FIND_CENTRED = tasks.FIND_CENTRED * 0.6
 FIND_FINISH = math.radians(30.0)  # within this the executor centres the target itself
-
-
-def wrap(a: float) -> float:
-    return (a + math.pi) % (2 * math.pi) - math.pi
 
 
 @dataclass

@@ -16,6 +16,7 @@ from std_msgs.msg import Float32MultiArray, MultiArrayDimension, String
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.control.fusion import Fusion, Scan
 from autogpt_ros.control.safety import SafetyLimits
+from autogpt_ros.frames import odom_pose
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.observation import LAYOUT
 from autogpt_ros.params import Param
@@ -73,10 +74,10 @@ class FusionNode(AgentNode):
             self.fusion.set_goal(goal)
 
     def on_odom(self, msg) -> None:
-        p, q, t = msg.pose.pose.position, msg.pose.pose.orientation, msg.twist.twist
-        yaw = math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z))
-        if not self.fusion.odometry((p.x, p.y, yaw), (t.linear.x, t.angular.z), self.now_s()):
-            self.reject("odom", "non-finite odometry ignored (state goes stale)")
+        pose, why = odom_pose(msg)
+        t = msg.twist.twist
+        if pose is None or not self.fusion.odometry(pose, (t.linear.x, t.angular.z), self.now_s()):
+            self.reject("odom", f"{why or 'non-finite twist'} ignored (the state goes stale)")
 
     def on_scan(self, msg) -> None:
         if not (math.isfinite(msg.angle_min) and math.isfinite(msg.angle_increment) and msg.range_max > 0):

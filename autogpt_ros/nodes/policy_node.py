@@ -40,11 +40,10 @@ from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.nodes.fusion_node import parse_state
 from autogpt_ros.observation import INDEX, LAYOUT
 from autogpt_ros.params import Param
+from autogpt_ros.frames import odom_pose
 from autogpt_ros.sim.robot import load_robot
 
 D = SafetyLimits()
-#: odometry further than this from its origin is a broken source, not a pose (metres)
-MAX_ODOM_COORDINATE = 1e5
 
 
 class PolicyNode(AgentNode):
@@ -147,16 +146,11 @@ class PolicyNode(AgentNode):
                 self.get_logger().info("e-stop released: resuming the goal that came with it" if not self.safety.estopped else "e-stop released: waiting for a new goal")
 
     def on_odom(self, msg) -> None:
-        p, q = msg.pose.pose.position, msg.pose.pose.orientation
-        vals = (p.x, p.y, q.z, q.w, q.x, q.y)
-        if not all(math.isfinite(v) for v in vals):
-            self.reject("odom", "non-finite odometry ignored (no motion once it is max_age old)")
+        pose, why = odom_pose(msg)
+        if pose is None:
+            self.reject("odom", f"{why} ignored (no motion once the last good odometry is max_age old)")
             return
-        if max(abs(p.x), abs(p.y)) > MAX_ODOM_COORDINATE or not 0.5 < q.x * q.x + q.y * q.y + q.z * q.z + q.w * q.w < 1.5:
-            self.reject("odom", "implausible odometry (a position beyond 1e5 m or no unit quaternion) ignored")
-            return
-        self.pose = (p.x, p.y, math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)))
-        self.odom_t = self.now_s()
+        self.pose, self.odom_t = pose, self.now_s()
 
     def on_scan(self, msg) -> None:
         lid = self.robot.lidar

@@ -10,16 +10,24 @@ timings), ``/agent/say`` (clarifications, descriptions) and ``/agent/estop``
 """
 from __future__ import annotations
 
-import math
+import collections
+import threading
+import time
+import traceback
 
 from std_msgs.msg import Bool, String
 
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.agent import Agent, AgentConfig
+from autogpt_ros.frames import odom_pose
 from autogpt_ros.language.decode import Limits
 from autogpt_ros.language.parser import Parser
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
+
+
+#: our own /agent/estop message not heard back within this long is forgotten (seconds)
+ECHO_WINDOW = 5.0
 
 
 class ReasoningNode(AgentNode):
@@ -50,7 +58,16 @@ class ReasoningNode(AgentNode):
         self.pub_decision = self.publisher(ifc.DECISION)
         self.pub_say = self.publisher(ifc.SAY)
         self.pub_estop = self.publisher(ifc.ESTOP)
-        self._my_estop = None
+        self._echoes = collections.deque()  # (value, wall time) of our own /agent/estop messages not yet heard back
+        # instructions are planned in a thread of their own, so that the executor keeps taking
+        # them off the wire during a burst (and counts what it drops) instead of DDS dropping them
+        self._pending = collections.deque()  # (text, origin, time received)
+        self.dropped = 0
+        self._lock = threading.RLock()  # the agent is used from the executor and the planner thread
+        self._wake = threading.Condition()
+        self._closing = False
+        self._worker = threading.Thread(target=self._plan_loop, name="reasoning_planner", daemon=True)
+        self._worker.start()
         self.subscription(ifc.INSTRUCTION, lambda m: self.on_text(m, "typed"))
         self.subscription(ifc.TRANSCRIPT, lambda m: self.on_text(m, "spoken"))
         self.subscription(ifc.OBJECTS, self.on_objects)
@@ -62,41 +79,96 @@ class ReasoningNode(AgentNode):
         self.timer(0.25, self.on_tick)
 
     def on_text(self, msg: String, origin: str) -> None:
+        """Handed to the planner thread at once (typed and spoken alike)."""
         if origin == "spoken" and not self.param("listen_to_speech"):
             return
         text = msg.data if isinstance(msg.data, str) else ""
-        self.get_logger().info(f"{origin} instruction: {text!r}")
-        self.perform(self.agent.instruction(text, self.now_s(), origin))
+        with self._wake:
+            self._pending.append((text, origin, self.now_s()))
+            self._wake.notify()
+
+    def _plan_loop(self) -> None:
+        """Plan the newest waiting instruction.  Each instruction replaces the plan before
+        it, so when several arrived while one was being planned, the newest wins and the
+        others are dropped, counted, logged and reported on /agent/decision."""
+        while True:
+            with self._wake:
+                while not self._pending and not self._closing:
+                    self._wake.wait(0.5)
+                if self._closing:
+                    return
+                text, origin, t = self._pending.pop()
+                skipped = len(self._pending)
+                self._pending.clear()
+            if not self.active:
+                continue
+            try:
+                with self._lock:
+                    if skipped:
+                        self.dropped += skipped
+                        why = f"{skipped} instruction(s) dropped unplanned: a newer one arrived while planning ({self.dropped} in all)"
+                        self.get_logger().warning(why)
+                        self.pub_decision.publish(String(data=ifc.encode(ifc.DecisionPayload(instruction=text, reason=why, source="rule", confidence=1.0))))
+                    self.get_logger().info(f"{origin} instruction: {text!r}")
+                    self.perform(self.agent.instruction(text, t, origin))
+            except Exception as e:  # as the executor's guard does: log, count, go on
+                self.errors["instruction"] += 1
+                self.get_logger().error(f"instruction: {type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
+
+    def _stop_worker(self) -> None:
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+
+    def cleanup(self) -> None:
+        self._stop_worker()
+
+    def destroy_node(self):
+        if hasattr(self, "_wake"):
+            self._stop_worker()
+        return super().destroy_node()
 
     def on_objects(self, msg: String) -> None:
         payload = self.payload(ifc.ObjectsPayload, msg, "perception/objects")
         if payload is not None:
-            self.agent.objects(payload, self.now_s())
+            with self._lock:
+                self.agent.objects(payload, self.now_s())
 
     def on_scene(self, msg: String) -> None:
-        self.agent.scene = msg.data
+        with self._lock:
+            self.agent.scene = msg.data
 
     def on_odom(self, msg) -> None:
-        p, q = msg.pose.pose.position, msg.pose.pose.orientation
-        vals = (p.x, p.y, q.z, q.w)
-        if not all(math.isfinite(v) for v in vals):
-            self.reject("odom", "non-finite pose")
+        pose, why = odom_pose(msg)
+        if pose is None:
+            self.reject("odom", f"{why} ignored")
             return
-        self.agent.odometry((p.x, p.y, 2 * math.atan2(q.z, q.w)))
+        with self._lock:
+            self.agent.odometry(pose)
 
     def on_status(self, msg: String) -> None:
         st = self.payload(ifc.StatusPayload, msg, "agent/status")
         if st is not None:
-            self.perform(self.agent.status(st, self.now_s()))
+            with self._lock:
+                self.perform(self.agent.status(st, self.now_s()))
 
     def on_estop(self, msg: Bool) -> None:
-        mine = self._my_estop is not None and bool(msg.data) == self._my_estop
-        self.agent.estop(bool(msg.data), mine, self.now_s())
+        # ours when it is the next echo of what we published (one publisher's messages arrive in
+        # order); anything else is someone else's, whatever its value
+        value, t = bool(msg.data), time.monotonic()
+        while self._echoes and t - self._echoes[0][1] > ECHO_WINDOW:
+            self._echoes.popleft()  # never heard back (a lost match): forget it
+        mine = bool(self._echoes) and self._echoes[0][0] == value
+        if mine:
+            self._echoes.popleft()
+        with self._lock:
+            self.agent.estop(value, mine, self.now_s())
 
     def on_tick(self) -> None:
         now = self.now_s()
-        self.perform(self.agent.tick(now))
-        g = self.agent.current_goal
+        with self._lock:
+            self.perform(self.agent.tick(now))
+            g = self.agent.current_goal
         if g is not None and now - self._last_heartbeat >= float(self.param("goal_heartbeat")):
             self._last_heartbeat = now
             self.pub_goal.publish(String(data=ifc.encode(g)))
@@ -115,7 +187,7 @@ class ReasoningNode(AgentNode):
             elif a.kind == "say":
                 self.pub_say.publish(String(data=str(a.payload)))
             elif a.kind == "estop":
-                self._my_estop = bool(a.payload)
+                self._echoes.append((bool(a.payload), time.monotonic()))
                 self.pub_estop.publish(Bool(data=bool(a.payload)))
 
 

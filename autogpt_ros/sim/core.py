@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Tuple
 import mujoco
 import numpy as np
 
+from autogpt_ros.frames import wrap, yaw_from_quaternion
 from autogpt_ros.sim.robot import RobotSpec, load_robot
 from autogpt_ros.sim.world import Obj, Scenario
 from autogpt_ros.vocabulary import COLOR_RGB
@@ -33,13 +34,10 @@ ROBOT_COLLISION_GROUP = 3
 RAY_GROUPS = np.array([1, 0, 0, 0, 0, 0], dtype=np.uint8)  # rays see the world, not the robot
 
 
-def wrap(a: float) -> float:
-    return (a + math.pi) % (2 * math.pi) - math.pi
-
-
 def yaw_of(quat) -> float:
+    """Yaw of a MuJoCo quaternion (w, x, y, z)."""
     w, x, y, z = quat
-    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+    return yaw_from_quaternion(x, y, z, w)
 
 
 def _quat_from_mat(cols) -> np.ndarray:
