@@ -80,7 +80,7 @@ def _sim(sub):
 def cmd_bench(a) -> int:
     from autogpt_ros.bench import other
 
-    targets = ["sim", "perception", "speech", "language", "policy"] if a.what == "all" else [a.what]
+    targets = ["sim", "perception", "speech", "language", "policy", "safety"] if a.what == "all" else [a.what]
     for what in targets:
         json_path = a.json if (a.json and a.what != "all") else (os.path.join(a.out or "bench_out", f"bench_{what}.json"))
         if what == "sim":
@@ -93,6 +93,10 @@ def cmd_bench(a) -> int:
             other.language(json_path)
         elif what == "policy":
             other.policy(json_path, episodes=a.episodes)
+        elif what == "safety":
+            from autogpt_ros.bench import safety_bench
+
+            safety_bench.run(json_path, trials=a.trials)
         elif what == "speech":
             other.speech(json_path, backends=tuple(a.backends.split(",")), vads=tuple(a.vads.split(",")), denoise=tuple(a.denoise.split(",")))
     return 0
@@ -101,7 +105,8 @@ def cmd_bench(a) -> int:
 @subcommand
 def _bench(sub):
     p = sub.add_parser("bench", help="measure speed and quality; prints figures and writes JSON", description="Benchmarks print their figures and write them as JSON (tests never time anything).")
-    p.add_argument("what", choices=["sim", "perception", "speech", "language", "policy", "all"])
+    p.add_argument("what", choices=["sim", "perception", "speech", "language", "policy", "safety", "all"])
+    p.add_argument("--trials", type=int, default=10, help="safety: times each input is silenced")
     p.add_argument("--seed", type=int, default=7, help="perception: scenario seed")
     p.add_argument("--frames", type=int, default=200, help="perception: frames to render")
     p.add_argument("--weights", default="", help="perception: a checkpoint from train-vision (default: the package's)")
