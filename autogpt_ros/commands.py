@@ -362,6 +362,7 @@ def summarise(results, stops_typed, stops_spoken, spoken) -> dict:
         "success_rate": float(np.mean([r.success for r in results])) if results else 0.0,
         "success_rate_by_skill": {k: float(np.mean(v)) for k, v in by.items()},
         "collision_rate": float(np.mean([r.collisions > 0 for r in results])) if results else 0.0,
+        "contacts": int(sum(r.collisions for r in results)),  # every touch, also brief (sim_node counts each new contact)
         "mean_time_to_goal_s": float(np.mean([r.time_to_goal_s for r in results if r.success and r.time_to_goal_s is not None])) if any(r.success and r.time_to_goal_s for r in results) else None,
         "stop_typed_p95_ms": _p95(stops_typed),
         "stop_spoken_p95_ms": _p95(stops_spoken),
@@ -390,7 +391,7 @@ def write_reports(report: dict, results, out: str, json_path: str) -> None:
     for i, r in enumerate(report["results"]):
         rows.append(f"| {i + 1} | {r['text']} | {r['skill']} | {r['target']} | {'yes' if r['success'] else 'no'} | {r['reason']} |")
     head = [f"# Evaluation ({report['mode']}, {report['episodes']} episodes)", "", f"success rate: {report['success_rate']:.2f}", ""]
-    for k in ("success_rate_by_skill", "collision_rate", "stop_typed_p95_ms", "stop_spoken_p95_ms", "speech_to_goal_p95_ms", "goal_to_cmd_vel_p95_ms", "image_to_objects_p95_ms"):
+    for k in ("success_rate_by_skill", "collision_rate", "contacts", "stop_typed_p95_ms", "stop_spoken_p95_ms", "speech_to_goal_p95_ms", "goal_to_cmd_vel_p95_ms", "image_to_objects_p95_ms"):
         head.append(f"- {k}: {report[k]}")
     with open(os.path.join(out, "evaluation.md"), "w") as f:
         f.write("\n".join(head + [""] + rows) + "\n")
