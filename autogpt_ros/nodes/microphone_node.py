@@ -8,14 +8,16 @@ Device and topic audio at another rate is resampled to 16 kHz as one stream
 (:class:`~autogpt_ros.speech.audio.StreamResampler`), not chunk by chunk.
 Publishes ``/speech/transcript`` (lower-case, one message per utterance) and
 ``true`` on ``/agent/estop`` as soon as "stop", "halt" or "freeze" is heard.
-Each utterance's timings are logged: speech start, speech end, published.
+Each utterance's timings are logged: speech start and end (positions in the
+audio stream, seconds) and how long after the audio holding the end of the
+speech arrived the result was published (wall clock, milliseconds).
 """
 from __future__ import annotations
 
 import queue
 import threading
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 from std_msgs.msg import Bool, Int16MultiArray, MultiArrayDimension, String
@@ -71,8 +73,8 @@ class MicrophoneNode(AgentNode):
         self.pub_transcript = self.publisher(ifc.TRANSCRIPT)
         self.pub_estop = self.publisher(ifc.ESTOP)
         self.pub_pcm = self.publisher(ifc.AUDIO_PCM) if self.param("source") == "device" else None
-        self.audio: "queue.Queue[Optional[np.ndarray]]" = queue.Queue(maxsize=2000)
-        self.stream_origin: Optional[float] = None  # wall time of stream t=0
+        # (chunk, its arrival in time.monotonic() seconds), None to end the worker
+        self.audio: "queue.Queue[Optional[Tuple[np.ndarray, float]]]" = queue.Queue(maxsize=2000)
         self._topic_resampler = None  # (rate, StreamResampler): /audio/pcm at another rate than 16 kHz
         if self.param("source") == "topic":
             self.subscription(ifc.AUDIO_PCM, self.on_pcm)
@@ -95,10 +97,8 @@ class MicrophoneNode(AgentNode):
 
     # ---- sources ----------------------------------------------------------------
     def _push(self, pcm: np.ndarray) -> None:
-        if self.stream_origin is None:
-            self.stream_origin = time.monotonic() - self.pipeline.stream_time
         try:
-            self.audio.put_nowait(pcm)
+            self.audio.put_nowait((pcm, time.monotonic()))  # the arrival, for the logged delays
         except queue.Full:
             self.reject("audio", "recogniser is behind: audio chunk dropped")
 
@@ -183,28 +183,35 @@ class MicrophoneNode(AgentNode):
                 continue
             if chunk is None:
                 return
+            pcm, arrival = chunk
             try:
-                for ev in self.pipeline.feed(chunk):
+                for ev in self.pipeline.feed(pcm, arrival):
                     self.on_speech_event(ev)
             except Exception as e:
                 self.errors["speech"] += 1
                 self.get_logger().error(f"speech processing failed: {type(e).__name__}: {e}", throttle_duration_sec=2.0)
 
-    def wall(self, stream_t: float) -> float:
-        return (self.stream_origin or time.monotonic()) + stream_t
+    @staticmethod
+    def _lag(ev) -> str:
+        """Wall-clock milliseconds from the arrival of the audio chunk holding the end of
+        the speech to now (just after publishing).  Not now minus a stream position mapped
+        to the clock: stream positions drift from the clock whenever the audio does not
+        arrive at exactly real time (an audio topic that pauses, bursts, a busy recogniser
+        catching up), which logged ~1.9 s for a 0.2 s delay, and negative delays."""
+        lag = ev.lag_ms()
+        return "?" if lag is None else f"{lag:.0f}"
 
     def on_speech_event(self, ev) -> None:
         if ev.kind == "stop":
             if self.param("stop_words"):
                 self.pub_estop.publish(Bool(data=True))
             self.pub_transcript.publish(String(data=ev.text))
-            lag = (time.monotonic() - self.wall(ev.speech_end)) * 1000
-            self.get_logger().info(f"STOP heard: e-stop raised; speech start {ev.speech_start:.2f} s, heard at {ev.speech_end:.2f} s, published {lag:.0f} ms after")
+            self.get_logger().info(f"STOP heard: e-stop raised; speech start {ev.speech_start:.2f} s, heard at {ev.speech_end:.2f} s, published {self._lag(ev)} ms after that audio arrived")
         elif ev.kind == "transcript":
             self.pub_transcript.publish(String(data=ev.text))
-            lag = (time.monotonic() - self.wall(ev.speech_end)) * 1000
+            lag = self._lag(ev)
             cut = " (cut at max_utterance)" if ev.truncated else ""
-            self.get_logger().info(f"transcript {ev.text!r}: speech start {ev.speech_start:.2f} s, end {ev.speech_end:.2f} s, published {lag:.0f} ms after the end (decode {ev.decode_ms:.0f} ms){cut}")
+            self.get_logger().info(f"transcript {ev.text!r}: speech start {ev.speech_start:.2f} s, end {ev.speech_end:.2f} s, published {lag} ms after the audio with the end arrived (decode {ev.decode_ms:.0f} ms){cut}")
         elif ev.kind == "rejected":
             self.get_logger().info(f"utterance {ev.speech_start:.2f}-{ev.speech_end:.2f} s ignored: {ev.detail}")
 

@@ -9,6 +9,7 @@ when the keyword spotter hears one that the partial hypothesis confirms.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -28,6 +29,10 @@ from autogpt_ros.vocabulary import STOP_WORDS
 STOP_FRAMES = 2
 STOP_PAUSE_S = 0.03
 
+#: How far back (seconds of audio) the arrival times of fed chunks are kept: more than the
+#: longest hangover and the denoiser's delay, so every event's end of speech is still there.
+ARRIVALS_KEPT_S = 30.0
+
 
 @dataclass
 class SpeechEvent:
@@ -38,6 +43,19 @@ class SpeechEvent:
     decode_ms: float = 0.0
     detail: str = ""
     truncated: bool = False
+    # when the audio chunk holding the end of the speech (for a stop: the frame it was heard
+    # in) was given to SpeechPipeline.feed, in time.monotonic() seconds; None if unknown.
+    # speech_start/speech_end are positions in the audio stream, not times of the clock:
+    # audio that arrives in bursts, faster or slower than real time, or with gaps (an audio
+    # topic that pauses) puts them anywhere relative to the clock.
+    end_arrival: Optional[float] = None
+
+    def lag_ms(self, now: Optional[float] = None) -> Optional[float]:
+        """Milliseconds from the arrival of the audio with the end of the speech to ``now``
+        (default: time.monotonic()); None if that arrival is not known."""
+        if self.end_arrival is None:
+            return None
+        return ((time.monotonic() if now is None else now) - self.end_arrival) * 1000.0
 
 
 def trusted_final(partial: List[str], final: List[str]) -> bool:
@@ -70,20 +88,53 @@ class SpeechPipeline:
         self._stream: Optional[RecognizerStream] = None
         self._fed = 0  # frames of the current utterance given to the recogniser
         self._peeked = False  # the final hypothesis was looked at during this stretch of silence
+        self._n_in = 0  # samples given to feed()
+        self._arrivals: deque = deque()  # (first sample, end sample, arrival time) of the recent chunks
 
     @property
     def stream_time(self) -> float:
         return self.vad.t
 
-    def feed(self, chunk: np.ndarray) -> List[SpeechEvent]:
+    def feed(self, chunk: np.ndarray, arrival: Optional[float] = None) -> List[SpeechEvent]:
+        """Process a chunk of 16 kHz audio.  ``arrival``: when it arrived (time.monotonic()
+        seconds; default: now), for each event's ``end_arrival``."""
         chunk = np.asarray(chunk, dtype=np.int16)
+        self._note_arrival(len(chunk), time.monotonic() if arrival is None else arrival)
         if self.denoiser is not None:
             chunk = self.denoiser.process(chunk)
         out: List[SpeechEvent] = []
         # one VAD frame at a time, so every event refers to the utterance in progress
         for i in range(0, len(chunk), FRAME):
             out.extend(self._step(chunk[i : i + FRAME]))
-        return out
+        return self._stamp(out)
+
+    def _note_arrival(self, n: int, arrival: float) -> None:
+        if n <= 0:
+            return
+        self._arrivals.append((self._n_in, self._n_in + n, arrival))
+        self._n_in += n
+        keep = self._n_in - int(ARRIVALS_KEPT_S * RATE)
+        while len(self._arrivals) > 1 and self._arrivals[0][1] <= keep:
+            self._arrivals.popleft()
+
+    def arrival_of(self, stream_t: float) -> Optional[float]:
+        """When the chunk holding the sample just before stream position ``stream_t``
+        (seconds; the VAD's positions) was fed, or None if it is no longer known."""
+        # the denoiser's output is its input delayed by ``delay`` samples (zeros first)
+        sample = int(round(stream_t * RATE)) - 1 - (self.denoiser.delay if self.denoiser is not None else 0)
+        sample = min(max(sample, 0), self._n_in - 1)
+        for first, end, arrival in reversed(self._arrivals):
+            if first <= sample < end:
+                return arrival
+            if end <= sample:
+                break
+        return None
+
+    def _stamp(self, events: List[SpeechEvent]) -> List[SpeechEvent]:
+        for ev in events:
+            if ev.end_arrival is None and ev.kind != "start":
+                ev.end_arrival = self.arrival_of(ev.speech_end)
+        return events
 
     def _step(self, piece: np.ndarray) -> List[SpeechEvent]:
         out: List[SpeechEvent] = []
@@ -183,7 +234,7 @@ class SpeechPipeline:
                 out.extend(self._step(rest[i : i + FRAME]))
         for ev in self.vad.flush():
             out.extend(self._finish(ev))
-        return out
+        return self._stamp(out)
 
 
 def transcribe_file(path: str, recognizer: Recognizer) -> str:
