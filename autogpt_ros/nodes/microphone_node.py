@@ -196,8 +196,8 @@ class MicrophoneNode(AgentNode):
         """Wall-clock milliseconds from the arrival of the audio chunk holding the end of
         the speech to now (just after publishing).  Not now minus a stream position mapped
         to the clock: stream positions drift from the clock whenever the audio does not
-        arrive at exactly real time (an audio topic that pauses, bursts, a busy recogniser
-        catching up), which logged ~1.9 s for a 0.2 s delay, and negative delays."""
+        arrive at exactly real time (an audio topic that pauses, or sends in bursts),
+        which logged ~1.9 s for a 0.2 s delay, and negative delays."""
         lag = ev.lag_ms()
         return "?" if lag is None else f"{lag:.0f}"
 
