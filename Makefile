@@ -1,7 +1,8 @@
 # autogpt_ros: two commands on a fresh machine.
 #   make demo   set everything up, then run the main job
 #   make test   set everything up, then run the whole test suite
-# Both call `make setup`, which is idempotent (seconds when nothing changed).
+#   make test-fast   the same without the tests marked `ros` or `slow` (setup.cfg)
+# All call `make setup`, which is idempotent (seconds when nothing changed).
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -20,7 +21,7 @@ export FASTDDS_BUILTIN_TRANSPORTS ?= LARGE_DATA
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test bench clean apt
+.PHONY: setup demo test test-fast bench clean apt
 
 setup: $(VENV)/.apt-stamp $(VENV)/.deps-stamp $(VENV)/.pkg-stamp $(VENV)/bin/autogpt-sdf-check
 
@@ -63,6 +64,9 @@ demo: setup
 
 test: setup
 	@bash scripts/run_tests.sh
+
+test-fast: setup
+	@bash scripts/run_tests.sh -m "not ros and not slow"
 
 bench: setup
 	$(VENV)/bin/autogpt-ros bench all --out bench_out
