@@ -172,3 +172,28 @@ def build_observation(
         obs = np.nan_to_num(obs, nan=0.0, posinf=1.0, neginf=-1.0)
         obs[INDEX["stale"]] = 1.0
     return obs
+
+
+# ---- /agent/state: the observation as a Float32MultiArray whose layout names every element ----
+LAYOUT_LABEL = "observation:" + ",".join(LAYOUT)
+
+
+def state_message(obs: np.ndarray):
+    """The std_msgs/Float32MultiArray of an observation (fusion_node publishes it)."""
+    from std_msgs.msg import Float32MultiArray, MultiArrayDimension
+
+    msg = Float32MultiArray()
+    msg.layout.dim = [MultiArrayDimension(label=LAYOUT_LABEL, size=len(obs), stride=len(obs))]
+    msg.layout.data_offset = 0
+    msg.data = [float(x) for x in obs]
+    return msg
+
+
+def parse_state(msg) -> np.ndarray:
+    """The observation from an /agent/state message, checking its layout."""
+    if not msg.layout.dim or msg.layout.dim[0].label != LAYOUT_LABEL:
+        raise ValueError("/agent/state layout does not match this build's observation layout")
+    obs = np.asarray(msg.data, dtype=np.float32)
+    if obs.shape != (len(LAYOUT),):
+        raise ValueError(f"/agent/state has {obs.size} elements, expected {len(LAYOUT)}")
+    return obs

@@ -301,3 +301,41 @@ def test_backing_up_and_slowing_down():
     close = Clearance(np.array([[0.17, 0.0]]))
     assert m.limit(0.2, 0.0, close)[:2] == (0.0, 0.0)
     assert m.limit(-0.2, 0.0, close)[0] < 0.0
+
+
+def test_controller_without_ros():
+    """policy_node's logic as plain calls: a move runs with fresh inputs, stops on a stale scan,
+    an e-stop, and resumes only with a release and a new goal."""
+    from autogpt_ros.control.controller import Controller
+    from autogpt_ros.control.safety import monitor_for
+    from autogpt_ros.sim.robot import load_robot
+
+    c = Controller(FixedPolicy(), SafetyLimits(max_age=0.35), monitor_for(load_robot()))
+    assert c.tick(0.0).cmd is None  # no goal: quiet
+    move = ifc.GoalPayload(goal_id="m1", step=ifc.MoveStep(direction="forward", distance_m=2.0))
+    assert c.on_goal(move, 0.0) == (True, None)
+    t, v = 0.0, 0.0
+    for _ in range(20):
+        t += 0.05
+        c.on_odometry((0.0, 0.0, 0.0), t)
+        c.on_scan(FREE, (math.inf, math.inf), t)
+        out = c.tick(t)
+        v = out.cmd[0]
+    assert v > 0.2 and out.status is None or out.status.state == "running"
+    # the scan goes quiet: zero once it is max_age old, and the reason says so
+    for _ in range(10):
+        t += 0.05
+        c.on_odometry((0.0, 0.0, 0.0), t)
+        out = c.tick(t)
+    assert out.cmd == (0.0, 0.0) and any("scan is" in w for w in out.warnings)
+    c.on_scan(FREE, (math.inf, math.inf), t)
+    assert c.tick(t + 0.01).cmd[0] > 0
+    assert c.on_estop(True) == "e-stop engaged"
+    assert c.tick(t + 0.06).cmd == (0.0, 0.0)
+    assert c.on_estop(False) == "e-stop released: waiting for a new goal"
+    assert c.tick(t + 0.1).cmd == (0.0, 0.0)  # the failed goal does not come back
+    c.on_goal(ifc.GoalPayload(goal_id="m2", step=ifc.MoveStep(direction="forward", distance_m=1.0)), t + 0.1)
+    c.on_scan(FREE, (math.inf, math.inf), t + 0.15)
+    c.on_odometry((0.0, 0.0, 0.0), t + 0.15)
+    assert c.tick(t + 0.15).cmd[0] > 0
+    assert c.on_goal(ifc.GoalPayload(goal_id="s", step=ifc.StopStep()), t + 0.2) == (True, (0.0, 0.0))

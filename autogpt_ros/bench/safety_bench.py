@@ -32,8 +32,7 @@ def run(json_path: str = "", trials: int = 10) -> Dict:
     from std_msgs.msg import String
 
     from autogpt_ros import interfaces as ifc
-    from autogpt_ros.nodes.fusion_node import state_message
-    from autogpt_ros.observation import INDEX, LAYOUT
+    from autogpt_ros.observation import INDEX, LAYOUT, state_message
 
     exe = os.path.join(os.path.dirname(sys.executable), "policy_node")
     proc = subprocess.Popen([exe], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

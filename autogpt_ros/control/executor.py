@@ -103,6 +103,11 @@ class SkillExecutor:
             return self._turn(pose)
         return self._finish("failed", 0.0, f"unknown skill {s}")
 
+    def fail(self, reason: str) -> None:
+        """End the current step as failed (an e-stop, a cancel)."""
+        if self.step is not None and self.done is None:
+            self._finish("failed", 0.0, reason)
+
     def _finish(self, state: str, progress: float, reason: str) -> StepResult:
         self.done = StepResult(0.0, 0.0, state, progress, reason)
         return self.done

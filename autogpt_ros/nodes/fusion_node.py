@@ -11,36 +11,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from std_msgs.msg import Float32MultiArray, MultiArrayDimension, String
+from std_msgs.msg import String
 
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.control.fusion import Fusion, Scan
 from autogpt_ros.control.safety import SafetyLimits
 from autogpt_ros.frames import odom_pose
 from autogpt_ros.nodes.base import AgentNode, main_for
-from autogpt_ros.observation import LAYOUT
+from autogpt_ros.observation import state_message
 from autogpt_ros.params import Param
-
-LAYOUT_LABEL = "observation:" + ",".join(LAYOUT)
-
-
-def state_message(obs: np.ndarray) -> Float32MultiArray:
-    msg = Float32MultiArray()
-    msg.layout.dim = [MultiArrayDimension(label=LAYOUT_LABEL, size=len(obs), stride=len(obs))]
-    msg.layout.data_offset = 0
-    msg.data = [float(x) for x in obs]
-    return msg
-
-
-def parse_state(msg: Float32MultiArray) -> np.ndarray:
-    """The observation from an /agent/state message, checking its layout."""
-    if not msg.layout.dim or msg.layout.dim[0].label != LAYOUT_LABEL:
-        raise ValueError("/agent/state layout does not match this build's observation layout")
-    obs = np.asarray(msg.data, dtype=np.float32)
-    if obs.shape != (len(LAYOUT),):
-        raise ValueError(f"/agent/state has {obs.size} elements, expected {len(LAYOUT)}")
-    return obs
-
 
 class FusionNode(AgentNode):
     NAME = "fusion_node"
