@@ -20,12 +20,12 @@ from __future__ import annotations
 import itertools
 import math
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.memory import ObjectMemory, Sighting
+from autogpt_ros.robot import load_robot
 
 
 #: an e-stop raised this long before a spoken or typed "stop" belongs to that stop (seconds)
@@ -51,7 +51,7 @@ class Agent:
         self.parse = parse  # text -> ParseResult
         self.cfg = config or AgentConfig()
         self.clock = clock
-        self.memory = ObjectMemory(camera_offset=0.13)
+        self.memory = ObjectMemory(camera_offset=load_robot().camera.xyz[0])
         self.memory_resets = 0
         self.latest_objects: Optional[ifc.ObjectsPayload] = None
         self.latest_objects_t = -1e9

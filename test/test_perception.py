@@ -12,7 +12,7 @@ from autogpt_ros.perception.model import CheckpointError, load_checkpoint
 from autogpt_ros.perception.scene import direction_words, scene_sentence
 from autogpt_ros.interfaces import DetectedObject
 from autogpt_ros.sim.core import Simulator
-from autogpt_ros.sim.robot import load_robot
+from autogpt_ros.robot import load_robot
 from autogpt_ros.sim.world import from_dict, resolve_scenario
 
 K = Intrinsics(*load_robot().camera.intrinsics(320, 240), 320, 240)

@@ -9,8 +9,11 @@ from hypothesis import strategies as st
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.control.executor import SkillExecutor
 from autogpt_ros.control.fusion import Fusion, Scan
-from autogpt_ros.control.safety import FREE, Clearance, CollisionMonitor, Footprint, SafetyFilter, SafetyLimits, rect_distance, scan_clearance
+from autogpt_ros.control.safety import FREE, Clearance, Footprint, SafetyFilter, SafetyLimits, rect_distance, scan_clearance
 from autogpt_ros.observation import INDEX
+from autogpt_ros.robot import load_robot
+
+LIDAR = load_robot().lidar.xyz[:2]
 
 L = SafetyLimits()
 anything = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-1e6, 1e6))
@@ -77,7 +80,7 @@ def test_watchdog_and_obstacles():
     assert r.v == 0.0 and r.w != 0.0 and "ahead" in r.reasons[0]  # may still turn away
     ranges = np.full(360, 5.0)
     ranges[180] = 0.2  # straight ahead for angle_min = -pi
-    front, back = f.obstacle_distances(ranges, -math.pi, 2 * math.pi / 360)
+    front, back = f.obstacle_distances(ranges, -math.pi, 2 * math.pi / 360, LIDAR[0])
     assert front == pytest.approx(0.2) and back > 4
 
 
@@ -174,12 +177,12 @@ def test_memory_forgets_on_odometry_jumps_and_after_looking_at_an_empty_place():
 
 
 # ---- the collision monitor: the footprint never reaches an obstacle ------------------------
-FP = Footprint()
+FP = Footprint(*load_robot().outline)
 
 
 def _monitor_filter():
     from autogpt_ros.control.safety import monitor_for
-    from autogpt_ros.sim.robot import load_robot
+    from autogpt_ros.robot import load_robot
 
     return SafetyFilter(L, monitor_for(load_robot()))
 
@@ -192,7 +195,7 @@ def _to_base(points_world, pose):
 
 
 def test_footprint_comes_from_the_urdf():
-    from autogpt_ros.sim.robot import load_robot
+    from autogpt_ros.robot import load_robot
 
     r = load_robot()
     x0, x1, y0, y1 = r.outline
@@ -239,12 +242,12 @@ def test_unusable_scans_mean_no_motion_at_all():
     f = _monitor_filter()
     ranges = np.full(360, 0.2)
     for amin, inc in ((-math.pi, float("nan")), (float("inf"), 0.0175), (-math.pi, 0.0)):
-        c = scan_clearance(ranges, amin, inc, 0.12, 12.0)
+        c = scan_clearance(ranges, amin, inc, 0.12, 12.0, LIDAR)
         assert not c.known
-        r = f.filter(0.4, 1.0, 0.05, 0.0, 0.0, *f.obstacle_distances(ranges, amin, inc), clearance=c)
+        r = f.filter(0.4, 1.0, 0.05, 0.0, 0.0, *f.obstacle_distances(ranges, amin, inc, LIDAR[0]), clearance=c)
         assert (r.v, r.w) == (0.0, 0.0) and any("no clearance" in x for x in r.reasons)
     # an empty or missing scan: the same
-    assert f.filter(0.4, 1.0, 0.05, 0.0, 0.0, clearance=scan_clearance([], -math.pi, 0.01)).w == 0.0
+    assert f.filter(0.4, 1.0, 0.05, 0.0, 0.0, clearance=scan_clearance([], -math.pi, 0.01, 0.12, 12.0, LIDAR)).w == 0.0
     assert f.filter(0.4, 1.0, 0.05, 0.0, 0.0, clearance=Clearance(None)).w == 0.0
 
 
@@ -276,7 +279,7 @@ def test_turning_in_place_is_checked_against_the_corners():
     ang = math.atan2(xy[0, 1], xy[0, 0] - 0.10)
     ranges = np.full(360, np.inf)
     ranges[int(round(math.degrees(ang))) + 180] = math.hypot(xy[0, 0] - 0.10, xy[0, 1])
-    assert f.obstacle_distances(ranges, -math.pi, math.pi / 180)[0] == math.inf  # outside the cone
+    assert f.obstacle_distances(ranges, -math.pi, math.pi / 180, LIDAR[0])[0] == math.inf  # outside the cone
     assert m.limit(0.0, 1.0, post)[:2] == (0.0, 0.0)
     assert m.limit(0.3, 0.0, post)[:2] == (0.0, 0.0)
     assert m.limit(0.0, -1.0, post)[:2] == (0.0, -1.0)  # turning away is fine
@@ -293,7 +296,7 @@ def test_backing_up_and_slowing_down():
     v, w, why = m.limit(0.4, 0.0, ahead)
     assert 0.0 < v < 0.4 and "slowed" in why  # the slow-down zone
     # a scan of the front half only: no backing up into what it cannot see
-    c = scan_clearance(np.full(180, 5.0), -math.pi / 2, math.pi / 180, 0.12, 12.0)
+    c = scan_clearance(np.full(180, 5.0), -math.pi / 2, math.pi / 180, 0.12, 12.0, LIDAR)
     assert c.known and not c.full_circle
     assert m.limit(-0.2, 0.0, c)[:2] == (0.0, 0.0)
     assert m.limit(0.2, 0.0, c)[:2] == (0.2, 0.0)
@@ -308,7 +311,7 @@ def test_controller_without_ros():
     an e-stop, and resumes only with a release and a new goal."""
     from autogpt_ros.control.controller import Controller
     from autogpt_ros.control.safety import monitor_for
-    from autogpt_ros.sim.robot import load_robot
+    from autogpt_ros.robot import load_robot
 
     c = Controller(FixedPolicy(), SafetyLimits(max_age=0.35), monitor_for(load_robot()))
     assert c.tick(0.0).cmd is None  # no goal: quiet

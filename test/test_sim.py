@@ -8,7 +8,7 @@ import pytest
 from autogpt_ros import observation as obs_mod
 from autogpt_ros.sim.core import Simulator
 from autogpt_ros.sim.env import AgentEnv
-from autogpt_ros.sim.robot import load_robot
+from autogpt_ros.robot import load_robot
 from autogpt_ros.sim.runtime import CommandFilter, SimClock
 from autogpt_ros.sim.world import ScenarioError, from_dict, generate, resolve_scenario
 from autogpt_ros.vocabulary import COLORS, SHAPES

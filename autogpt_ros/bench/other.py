@@ -22,7 +22,7 @@ def perception(json_path: str = "", seed: int = 7, frames: int = 200, weights: s
     from autogpt_ros.perception.detector import Detector
     from autogpt_ros.perception.evaluate import evaluate, frame_latencies
     from autogpt_ros.perception.geometry import Intrinsics
-    from autogpt_ros.sim.robot import load_robot
+    from autogpt_ros.robot import load_robot
 
     det = Detector(weights=weights, threads=1, runtime=runtime)  # as camera_node runs it (its `threads` parameter): the graph shares the cores
     cam = load_robot().camera

@@ -11,6 +11,7 @@ import numpy as np
 
 from autogpt_ros import tasks
 from autogpt_ros.frames import wrap
+from autogpt_ros.robot import load_robot
 from autogpt_ros.control.recovery import RecoveringPolicy, RecoveryConfig
 from autogpt_ros.observation import INDEX
 
@@ -32,13 +33,13 @@ class StepResult:
 
 
 class SkillExecutor:
-    def __init__(self, policy, max_linear: float, max_angular: float, camera_offset: float = 0.13, time_limit: float = tasks.TIME_LIMIT, recovery: bool = True):
+    def __init__(self, policy, max_linear: float, max_angular: float, camera_offset: Optional[float] = None, time_limit: float = tasks.TIME_LIMIT, recovery: bool = True):
         self.policy = policy
         # go_to/find: the learned policy inside the recovery behaviours (stuck against an obstacle, spinning in place)
         self.recovering = RecoveringPolicy(policy, 0.05, RecoveryConfig(max_linear=max_linear, max_angular=max_angular)) if recovery else None
         self._last_now: Optional[float] = None
         self.max_linear, self.max_angular = max_linear, max_angular
-        self.camera_offset = camera_offset
+        self.camera_offset = load_robot().camera.xyz[0] if camera_offset is None else camera_offset
         self.time_limit = time_limit
         self.step = None
         self.start_pose = (0.0, 0.0, 0.0)

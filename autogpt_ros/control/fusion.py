@@ -15,6 +15,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from autogpt_ros import interfaces as ifc
+from autogpt_ros.robot import load_robot
 from autogpt_ros.memory import ObjectMemory, Sighting
 from autogpt_ros.observation import N_SECTORS, TargetTracker, build_observation, occlusion_test, scan_sectors
 
@@ -28,10 +29,10 @@ class Scan:
 
 
 class Fusion:
-    def __init__(self, max_age: float = 0.5, camera_offset: float = 0.13, max_velocity: Tuple[float, float] = (0.4, 1.5), camera_hfov: Optional[float] = 1.2):
+    def __init__(self, max_age: float = 0.5, camera_offset: Optional[float] = None, max_velocity: Tuple[float, float] = (0.4, 1.5), camera_hfov: Optional[float] = 1.2):
         self.max_age = max_age
         self.max_velocity = max_velocity
-        self.memory = ObjectMemory(camera_offset=camera_offset)
+        self.memory = ObjectMemory(camera_offset=load_robot().camera.xyz[0] if camera_offset is None else camera_offset)
         self.tracker = TargetTracker(self.memory, hfov=camera_hfov)
         self.memory_resets = 0
         self.goal: Optional[ifc.GoalPayload] = None

@@ -29,6 +29,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from autogpt_ros.robot import load_robot
+
 
 @dataclass
 class SafetyLimits:
@@ -39,17 +41,17 @@ class SafetyLimits:
     safety_distance: float = 0.25  # m, from the laser to an obstacle ahead/behind
     front_half_angle: float = math.radians(35.0)
     max_age: float = 0.5  # s
-    robot_half_length: float = 0.15  # the laser sits near the front; behind it the body extends
 
 
 @dataclass(frozen=True)
 class Footprint:
-    """The robot's outline in the base frame (x forward, y left), metres."""
+    """The robot's outline in the base frame (x forward, y left), metres: see
+    :func:`monitor_for` (from the URDF's collision geometry)."""
 
-    x_min: float = -0.15
-    x_max: float = 0.15
-    y_min: float = -0.155
-    y_max: float = 0.155
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
 
     @property
     def radius(self) -> float:
@@ -82,8 +84,8 @@ class Clearance:
 FREE = Clearance(np.zeros((0, 2)))  # open space all round (tests, and nothing else)
 
 
-def scan_clearance(ranges: Optional[Sequence[float]], angle_min: float, angle_increment: float, range_min: float = 0.0,
-                   range_max: float = math.inf, lidar_xy: Tuple[float, float] = (0.10, 0.0), lidar_yaw: float = 0.0) -> Clearance:
+def scan_clearance(ranges: Optional[Sequence[float]], angle_min: float, angle_increment: float, range_min: float,
+                   range_max: float, lidar_xy: Tuple[float, float], lidar_yaw: float = 0.0) -> Clearance:
     """The scan's returns as points in the base frame; unknown when the scan is unusable."""
     try:
         r = np.asarray(ranges if ranges is not None else [], dtype=np.float64).reshape(-1)
@@ -117,8 +119,8 @@ def rect_distance(px: np.ndarray, py: np.ndarray, fp: Footprint) -> np.ndarray:
 class CollisionMonitor:
     """Predicts the footprint's sweep under a command; slows it down or refuses it."""
 
-    def __init__(self, footprint: Optional[Footprint] = None, config: Optional[MonitorConfig] = None) -> None:
-        self.footprint = footprint or Footprint()
+    def __init__(self, footprint: Footprint, config: Optional[MonitorConfig] = None) -> None:
+        self.footprint = footprint
         self.config = config or MonitorConfig()
 
     def horizon(self, v: float, w: float) -> float:
@@ -180,7 +182,7 @@ class SafetyResult:
 class SafetyFilter:
     def __init__(self, limits: Optional[SafetyLimits] = None, monitor: Optional[CollisionMonitor] = None) -> None:
         self.limits = limits or SafetyLimits()
-        self.monitor = monitor or CollisionMonitor()
+        self.monitor = monitor or monitor_for(load_robot())
         self.last = (0.0, 0.0)
         self.estopped = False
         self.released = True
@@ -212,9 +214,9 @@ class SafetyFilter:
             self.awaiting_goal = False
 
     # ---- the filter ----------------------------------------------------------------
-    def obstacle_distances(self, ranges: Optional[Sequence[float]], angle_min: float, angle_increment: float, lidar_x: float = 0.10) -> Tuple[float, float]:
-        """Closest obstacle ahead and behind (metres from the laser); 0 (blocked) when
-        the scan is unusable, inf when the scan is clear in that direction."""
+    def obstacle_distances(self, ranges: Optional[Sequence[float]], angle_min: float, angle_increment: float, lidar_x: float) -> Tuple[float, float]:
+        """Closest obstacle ahead (metres from the laser) and behind (from the footprint's
+        rear); 0 (blocked) when the scan is unusable, inf when clear in that direction."""
         if ranges is None or len(ranges) == 0 or not math.isfinite(angle_min) or not math.isfinite(angle_increment):
             return 0.0, 0.0
         r = np.asarray(ranges, dtype=np.float64)
@@ -225,7 +227,7 @@ class SafetyFilter:
         front = ok & (np.abs(ang) <= half)
         back = ok & (np.abs(ang) >= math.pi - half)
         f = float(r[front].min()) if front.any() else math.inf
-        b = float(r[back].min()) - (self.limits.robot_half_length + lidar_x) if back.any() else math.inf
+        b = float(r[back].min()) - (lidar_x - self.monitor.footprint.x_min) if back.any() else math.inf
         return f, b
 
     def filter(self, v: float, w: float, dt: float, state_age: float, goal_age: float, front: float = math.inf, back: float = math.inf,
@@ -283,7 +285,7 @@ class SafetyFilter:
 
 
 def monitor_for(robot, stop_margin: float = MonitorConfig.stop_margin, latency: float = MonitorConfig.latency) -> CollisionMonitor:
-    """The collision monitor of a robot description (``autogpt_ros.sim.robot.RobotSpec``):
+    """The collision monitor of a robot description (``autogpt_ros.robot.RobotSpec``):
     its footprint and braking from the URDF."""
     return CollisionMonitor(Footprint(*robot.outline), MonitorConfig(stop_margin=stop_margin, latency=latency,
                                                                       linear_decel=robot.max_linear_accel, angular_decel=robot.max_angular_accel))

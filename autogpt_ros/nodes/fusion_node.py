@@ -20,13 +20,16 @@ from autogpt_ros.frames import odom_pose
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.observation import state_message
 from autogpt_ros.params import Param
+from autogpt_ros.robot import load_robot
+
+ROBOT = load_robot()
 
 class FusionNode(AgentNode):
     NAME = "fusion_node"
     PARAMS = (
         Param("rate", 20.0, "Control rate in Hz: /agent/state is published this often.", range=(1.0, 100.0)),
         Param("max_age", 0.5, "Inputs older than this (seconds) are marked stale.", range=(0.05, 10.0)),
-        Param("camera_offset", 0.13, "Camera ahead of the base origin (metres), for positions in the odometry frame.", range=(-1.0, 1.0)),
+        Param("camera_offset", ROBOT.camera.xyz[0], "Camera ahead of the base origin (metres), for positions in the odometry frame; default from description/robot.urdf.", range=(-1.0, 1.0)),
         Param("camera_hfov", 1.2, "Camera horizontal field of view (radians): a remembered object the camera looks straight at and does not see for 5 frames is forgotten (0: never).", range=(0.0, 3.2)),
         Param("max_linear", SafetyLimits.max_linear, "Velocity normalisation (m/s), as in training.", range=(0.01, 5.0)),
         Param("max_angular", SafetyLimits.max_angular, "Angular velocity normalisation (rad/s), as in training.", range=(0.01, 10.0)),

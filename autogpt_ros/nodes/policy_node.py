@@ -37,7 +37,7 @@ from autogpt_ros.frames import odom_pose
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.observation import parse_state
 from autogpt_ros.params import Param
-from autogpt_ros.sim.robot import load_robot
+from autogpt_ros.robot import load_robot
 
 D = SafetyLimits()
 

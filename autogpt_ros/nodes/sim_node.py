@@ -31,7 +31,7 @@ from autogpt_ros.image import fill_image
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
 from autogpt_ros.sim.core import Simulator
-from autogpt_ros.sim.robot import load_robot
+from autogpt_ros.robot import load_robot
 from autogpt_ros.sim.runtime import CommandFilter, SimClock, world_payload
 from autogpt_ros.sim.world import ScenarioError, generate, resolve_scenario
 

@@ -32,7 +32,7 @@ from autogpt_ros.perception.detector import MIN_CONFIDENCE, PRIOR_CORRECTION, De
 from autogpt_ros.perception.evaluate import evaluate, iou
 from autogpt_ros.perception.geometry import Intrinsics
 from autogpt_ros.plots import confusion_png
-from autogpt_ros.sim.robot import load_robot
+from autogpt_ros.robot import load_robot
 
 
 def seg_arrays(frames: List[Frame]):

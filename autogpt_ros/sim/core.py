@@ -20,7 +20,7 @@ import mujoco
 import numpy as np
 
 from autogpt_ros.frames import wrap, yaw_from_quaternion
-from autogpt_ros.sim.robot import RobotSpec, load_robot
+from autogpt_ros.robot import RobotSpec, load_robot
 from autogpt_ros.sim.world import Obj, Scenario
 from autogpt_ros.vocabulary import COLOR_RGB
 

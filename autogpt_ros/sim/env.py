@@ -27,7 +27,7 @@ from autogpt_ros import tasks
 from autogpt_ros.memory import ObjectMemory, Sighting
 from autogpt_ros.observation import MAX_DISTANCE, OBS_SIZE, TargetTracker, build_observation, occlusion_test, scan_sectors
 from autogpt_ros.sim.core import Simulator, wrap
-from autogpt_ros.sim.robot import RobotSpec, load_robot
+from autogpt_ros.robot import RobotSpec, load_robot
 from autogpt_ros.sim.world import Scenario, generate
 
 
@@ -193,7 +193,7 @@ class AgentEnv(gym.Env):
         # the same scaling and safety layer as policy_node: no train/deploy skew
         L = self.safety_limits
         lid = self.robot.lidar
-        front, back = self.safety.obstacle_distances(self._last_scan, lid.min_angle, lid.angle_increment * self.scan_stride)
+        front, back = self.safety.obstacle_distances(self._last_scan, lid.min_angle, lid.angle_increment * self.scan_stride, lid.xyz[0])
         clearance = self._clearance(self._last_scan, lid.min_angle, lid.angle_increment * self.scan_stride, lid.range_min, lid.range_max, lid.xyz[:2])
         res = self.safety.filter(float(a[0]) * L.max_linear, float(a[1]) * L.max_angular, self.dt, 0.0, 0.0, front, back, clearance=clearance)
         v, w = res.v, res.w

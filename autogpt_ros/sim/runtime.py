@@ -5,7 +5,7 @@ import math
 from typing import Optional, Sequence, Tuple
 
 from autogpt_ros import interfaces as ifc
-from autogpt_ros.sim.robot import RobotSpec
+from autogpt_ros.robot import RobotSpec
 
 
 class SimClock:

@@ -186,7 +186,7 @@ def load_scenario(path: str) -> Scenario:
 
 
 def worlds_dir() -> str:
-    from autogpt_ros.sim.robot import package_share
+    from autogpt_ros.robot import package_share
 
     return os.path.join(package_share(), "worlds")
 

@@ -21,7 +21,7 @@ import numpy as np
 def package_share() -> str:
     """The folder holding description/, worlds/, config/: the installed share
     directory if the package is installed, else the source tree."""
-    src = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    src = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
     if os.path.isfile(os.path.join(src, "description", "robot.urdf")):
         return src
     try:
