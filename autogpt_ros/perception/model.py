@@ -67,7 +67,7 @@ SEG_ARCH = {"fuse_kernel": 3}
 class ColorSegNet(nn.Module):
     """``fuse_kernel``: the convolution joining the context (upsampled) with the
     80x60 features.  A 1x1 one costs a ninth of the 3x3's multiply-adds (40 % of
-    the net's); measured and not adopted (session 6): the net 19 % faster, the
+    the net's); measured and not adopted (2026-12-01, docs/experiments.md): the net 19 % faster, the
     detector 7-9 %, the same bench figures, but objects 0.35-0.8 m away found
     with the right label in 97.6 % of views against 99.1 %."""
 
