@@ -72,8 +72,8 @@ def language(json_path: str = "") -> dict:
         parser.parse(it["text"])  # warm up
     r = evaluate_parser(parser, items, "paraphrases")
     # further hand-written sets, each written before a change of the generator and never used to change
-    # anything after: the held-out figures (fresh: after the session-2 decoding rules; holdout3 and
-    # holdout4: before the first and the second broadening of the generator in session 3; holdout5:
+    # anything after: the held-out figures (fresh: after the decoding rules were added; holdout3 and
+    # holdout4: before the first and the second broadening of the generator; holdout5:
     # after the second broadening, before the final model was measured on it)
     folder = os.path.dirname(paraphrases_path())
     extra = {}
