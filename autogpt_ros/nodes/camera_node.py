@@ -10,15 +10,30 @@ Only the newest frame is processed: frames are handed to a worker thread
 through a one-slot mailbox, so a frame that arrives while the last is still
 being processed replaces the waiting one.  Malformed frames are warned about
 (rate-limited), counted and skipped.
+
+The colour and depth images and the camera info are subscribed with the reliability of their
+publishers (``image_reliability: auto``): a best-effort subscription loses
+most 640x480 and larger frames between processes over Fast DDS, a reliable one
+to a reliable camera none.  Frames lost in transport (DDS ``message_lost``
+events) and frames skipped while the worker was busy are reported as a
+rate-limited warning with counts; a publisher whose QoS does not match is
+warned about.
+
+Depth readings that cannot be distances (not finite, not positive, beyond
+``max_depth``) are holes; every published ``distance_m`` is finite and at most
+``max_depth``.  A CameraInfo with width or height 0 gives K for the image's own
+size (as camera drivers that leave them unset mean).
 """
 from __future__ import annotations
 
 import math
 import threading
 import time
-from typing import Optional
+from typing import Dict, Optional
 
 import numpy as np
+from rclpy.event_handler import SubscriptionEventCallbacks
+from rclpy.qos import ReliabilityPolicy, qos_policy_name_from_kind
 from std_msgs.msg import String
 from visualization_msgs.msg import Marker, MarkerArray
 
@@ -27,15 +42,32 @@ from autogpt_ros.image import CvBridgeError, cv2_to_imgmsg, imgmsg_to_cv2
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
 from autogpt_ros.perception.detector import MIN_CONFIDENCE, PRIOR_CORRECTION, Detector, draw
-from autogpt_ros.perception.geometry import Intrinsics
+from autogpt_ros.perception.geometry import MAX_DEPTH_M, Intrinsics, plausible_distance
 from autogpt_ros.perception.runtime import RUNTIMES
 from autogpt_ros.perception.scene import scene_sentence
 from autogpt_ros.sim.world import DEFAULT_SIZE
 from autogpt_ros.vocabulary import COLOR_RGB
 
 
+IMAGE_RELIABILITY = ("auto", "reliable", "best_effort")
+QOS_CHECK_S = 1.0  # how often the image topics' publishers are looked up (image_reliability auto)
+DROP_REPORT_S = 10.0  # at most one warning about dropped frames per this many seconds
+
+
 def stamp_s(header) -> float:
     return header.stamp.sec + header.stamp.nanosec * 1e-9
+
+
+class _Stream:
+    """A camera subscription (image, depth, camera info) whose reliability follows its publishers."""
+
+    def __init__(self, name: str, callback) -> None:
+        self.name = name  # contract name (the subscription itself is relative: namespaces and remaps apply)
+        self.callback = callback
+        self.sub = None
+        self.reliability: Optional[str] = None
+        self.lost = 0  # samples DDS reported lost (message_lost events)
+        self.incompatible = 0  # publishers whose QoS did not match (incompatible_qos events)
 
 
 class CameraNode(AgentNode):
@@ -46,6 +78,8 @@ class CameraNode(AgentNode):
         Param("min_confidence", MIN_CONFIDENCE, "Detections below this confidence are dropped.", range=(0.0, 1.0)),
         Param("prior_correction", PRIOR_CORRECTION, "Share (0-1) of the segmenter's training class weighting undone at run time (higher: tighter boxes, fewer pixels called object).", range=(0.0, 1.0)),
         Param("use_depth", True, "Use the depth image (when it arrives) for distances."),
+        Param("max_depth", MAX_DEPTH_M, "Depth readings beyond this many metres (the depth camera's far clip), like non-finite, zero or negative ones, are missing depth (the distance falls back to the object's known size); no distance beyond it is published.", range=(0.1, 1000.0)),
+        Param("image_reliability", "auto", "QoS reliability of the colour image, depth image and camera_info subscriptions. `auto`: that of the topic's publishers (reliable when all are reliable, else best-effort; looked up every second, so a camera started later or restarted with another QoS is followed; best-effort until one appears). `reliable` or `best_effort`: fixed (a reliable subscription gets nothing from a best-effort camera). Between processes over Fast DDS a best-effort subscription loses most 640x480 and larger frames; a reliable one none.", choices=IMAGE_RELIABILITY),
         Param("depth_max_age", 0.1, "A depth image is used only if its stamp is within this many seconds of the colour image.", range=(0.0, 5.0)),
         Param("runtime", "auto", "How the model's nets run: `auto` (ONNX Runtime when installed, else TorchScript), `onnxruntime`, `torchscript` or `eager` (plain torch). Same detections to float rounding; ONNX Runtime is the fastest on CPU (see bench perception).", choices=RUNTIMES),
         Param("threads", 1, "CPU threads for the model (1: the graph shares few cores; more threads in several processes fight for them).", range=(1, 16)),
@@ -59,7 +93,7 @@ class CameraNode(AgentNode):
             torch.set_num_threads(int(self.param("threads")))
         self.detector = Detector(self.param("weights") or None, min_confidence=float(self.param("min_confidence")),
                                  prior_correction=float(self.param("prior_correction")), threads=int(self.param("threads")),
-                                 runtime=str(self.param("runtime")))
+                                 runtime=str(self.param("runtime")), max_depth=float(self.param("max_depth")))
         self.get_logger().info(f"perception model: {self.detector.weights} ({self.detector.runtime})")
         if self.detector.runtime_note:
             self.get_logger().warning(self.detector.runtime_note)
@@ -67,15 +101,21 @@ class CameraNode(AgentNode):
         self.depth = None  # (stamp, array)
         self._slot = None
         self._cv = threading.Condition()
-        self.frames = 0
+        self.frames = 0  # frames processed
+        self.received = 0  # colour frames received
+        self.skipped = 0  # colour frames replaced in the mailbox before the worker took them (it was busy)
+        self._reported = (0, 0, 0)  # skipped, image lost, depth lost at the last drop warning
+        self._last_report = -math.inf
+        self._info_unsized = False  # told that CameraInfo has no size
         self.debug_frames = 0  # annotated frames drawn (only while someone subscribes)
         self.pub_objects = self.publisher(ifc.OBJECTS)
         self.pub_scene = self.publisher(ifc.SCENE)
         self.pub_markers = self.publisher(ifc.MARKERS)
         self.pub_debug = self.publisher(ifc.DEBUG_IMAGE)
-        self.subscription(ifc.IMAGE, self.on_image)
-        self.subscription(ifc.CAMERA_INFO, self.on_info)
-        self.subscription(ifc.DEPTH, self.on_depth)
+        self.streams: Dict[str, _Stream] = {n: _Stream(n, cb) for n, cb in ((ifc.IMAGE, self.on_image), (ifc.CAMERA_INFO, self.on_info), (ifc.DEPTH, self.on_depth))}
+        for st in self.streams.values():
+            self._follow_publishers(st)
+        self.timer(QOS_CHECK_S, self._tick, wall_clock=True)
 
     def activate(self) -> None:
         self._worker = threading.Thread(target=self._work, name="camera_worker", daemon=True)
@@ -87,12 +127,93 @@ class CameraNode(AgentNode):
         if getattr(self, "_worker", None):
             self._worker.join(2.0)
 
+    # ---- image subscriptions: QoS that matches the camera, drops reported ---------
+    def _topic(self, st: _Stream) -> str:
+        return st.sub.topic_name if st.sub is not None else self.resolve_topic_name(ifc.relative(st.name))
+
+    def _wanted(self, st: _Stream):
+        """(reliability the subscription should have, why); reliability None: no publisher to match yet."""
+        mode = str(self.param("image_reliability"))
+        if mode != "auto":
+            return mode, "image_reliability"
+        pubs = self.get_publishers_info_by_topic(self._topic(st))
+        if not pubs:
+            return None, "no publisher yet"
+        reliable = sum(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in pubs)
+        want = "reliable" if reliable == len(pubs) else "best_effort"
+        return want, f"image_reliability auto: {reliable} of {len(pubs)} publisher(s) reliable"
+
+    def _follow_publishers(self, st: _Stream) -> None:
+        """(Re)subscribe ``st`` with the reliability its publishers need, if it changed."""
+        want, why = self._wanted(st)
+        if want is None:
+            if st.sub is not None:
+                return  # the camera went away: keep the subscription it had
+            want, why = "best_effort", "image_reliability auto: no publisher yet, best-effort matches any; looked up again every second"
+        if st.sub is not None and want == st.reliability:
+            return
+        if st.sub is not None:
+            self.destroy_subscription(st.sub)
+            if st.sub in self._owned:
+                self._owned.remove(st.sub)
+        events = SubscriptionEventCallbacks(incompatible_qos=lambda info, st=st: self._on_incompatible(st, info),
+                                            message_lost=lambda info, st=st: self._on_lost(st, info))
+        st.sub = self.create_subscription(ifc.msg_class(st.name), ifc.relative(st.name), self._guard(st.callback, st.name),
+                                          ifc.to_qos_profile(ifc.QoS(want, depth=1)), event_callbacks=events)
+        self._owned.append(st.sub)
+        st.reliability = want
+        self.get_logger().info(f"{st.sub.topic_name}: {want} subscription ({why})")
+
+    def _on_incompatible(self, st: _Stream, info) -> None:
+        st.incompatible += max(1, int(info.total_count_change))
+        policy = qos_policy_name_from_kind(info.last_policy_kind)
+        what = f"{self._topic(st)}: a publisher's QoS is incompatible with this {st.reliability} subscription ({policy}; {info.total_count} so far)"
+        if self.param("image_reliability") == "auto":  # a camera that changed: follow it at once
+            self.get_logger().info(f"{what}: subscribing again to match its publishers")
+            self._follow_publishers(st)
+        else:
+            self.get_logger().warning(f"{what}: none of its messages arrive; set image_reliability to auto (or to the publisher's reliability)")
+
+    def _on_lost(self, st: _Stream, info) -> None:
+        st.lost += max(0, int(info.total_count_change))
+
+    def _tick(self) -> None:
+        for st in self.streams.values():
+            self._follow_publishers(st)
+        self.report_drops()
+
+    def report_drops(self) -> None:
+        """Warn (at most every DROP_REPORT_S) about colour frames skipped while busy and
+        image samples lost in transport since the last warning, with counts."""
+        img, dep = self.streams[ifc.IMAGE], self.streams[ifc.DEPTH]
+        now_counts = (self.skipped, img.lost, dep.lost)
+        new = [a - b for a, b in zip(now_counts, self._reported)]
+        now = time.monotonic()
+        if not any(new) or now - self._last_report < DROP_REPORT_S:
+            return
+        parts = []
+        if new[0]:
+            parts.append(f"{new[0]} colour frame(s) skipped while busy (only the newest frame is processed: processing is slower than the camera)")
+        for n, st in ((new[1], img), (new[2], dep)):
+            if n:
+                hint = " (a best-effort subscription loses large frames: image_reliability, or a reliable camera)" if st.reliability == "best_effort" else ""
+                parts.append(f"{n} {self._topic(st)} message(s) lost in transport{hint}")
+        since = "" if self._last_report == -math.inf else f" in the last {now - self._last_report:.0f} s"
+        self.get_logger().warning(f"frames dropped{since}: " + "; ".join(parts) +
+                                  f". Totals: {self.received} received, {self.frames} processed, {self.skipped} skipped, {img.lost} lost (depth {dep.lost} lost)")
+        self._reported, self._last_report = now_counts, now
+
     # ---- inputs ----------------------------------------------------------------
     def on_info(self, msg) -> None:
         try:
-            self.K = Intrinsics.from_camera_info(msg)
+            K = Intrinsics.from_camera_info(msg)
         except ValueError as e:
             self.reject("camera_info", str(e))
+            return
+        if not K.sized and not self._info_unsized:
+            self._info_unsized = True
+            self.get_logger().info(f"camera_info has width x height {msg.width}x{msg.height}: K is taken to be for the image's own size")
+        self.K = K
 
     def on_depth(self, msg) -> None:
         if not self.param("use_depth"):
@@ -106,15 +227,23 @@ class CameraNode(AgentNode):
             self.reject("depth", str(e))
             return
         d = d.astype(np.float32) / 1000.0 if msg.encoding == "16UC1" else d
-        if not np.isfinite(d).any():
-            self.reject("depth", "no finite depth value in the image (all NaN/inf); distances fall back to object size")
+        max_depth = float(self.param("max_depth"))
+        with np.errstate(invalid="ignore"):
+            usable = np.isfinite(d) & (d > 0) & (d <= max_depth)
+        if not usable.any():
+            self.reject("depth", f"no usable depth value in the image (all NaN, inf, not positive or beyond max_depth {max_depth:g} m); distances fall back to object size")
             return
         self.depth = (stamp_s(msg.header), d)
 
     def on_image(self, msg) -> None:
         with self._cv:
+            if self._slot is not None:
+                self.skipped += 1
             self._slot = (msg, time.perf_counter())  # replaces a frame still waiting
             self._cv.notify()
+        if self.received == 0:
+            self.get_logger().info(f"first image: {msg.width}x{msg.height} {msg.encoding} ({self.streams[ifc.IMAGE].reliability} subscription)")
+        self.received += 1
 
     # ---- processing --------------------------------------------------------------
     def _work(self) -> None:
@@ -150,15 +279,17 @@ class CameraNode(AgentNode):
             if depth.shape[:2] != rgb.shape[:2]:
                 self.reject("depth", f"depth {depth.shape[1]}x{depth.shape[0]} does not match the image {rgb.shape[1]}x{rgb.shape[0]}")
                 depth = None
+        self.detector.max_depth = float(self.param("max_depth"))  # the parameter may have changed
         dets = self.detector.detect(np.ascontiguousarray(rgb), self.K, depth)
         latency = (time.perf_counter() - received) * 1000.0
-        objs = [
-            ifc.DetectedObject(
+        objs = []
+        for d in dets:
+            dist = plausible_distance(d.distance_m, float(self.param("max_depth")))  # finite, within max_depth, or none
+            objs.append(ifc.DetectedObject(
                 label=d.label, color=d.color, shape=d.shape, confidence=round(d.confidence, 4), bbox=d.bbox,
-                bearing_rad=round(d.bearing_rad, 5), distance_m=None if d.distance_m is None else round(max(0.0, d.distance_m), 4), distance_source=d.distance_source, stamp=t_img,
-            )
-            for d in dets
-        ]
+                bearing_rad=round(d.bearing_rad, 5), distance_m=None if dist is None else round(dist, 4),
+                distance_source=d.distance_source if dist is not None else "none", stamp=t_img,
+            ))
         payload = ifc.ObjectsPayload(stamp=t_img, frame_id=msg.header.frame_id, latency_ms=round(latency, 3), objects=objs)
         self.pub_objects.publish(String(data=ifc.encode(payload)))
         self.pub_scene.publish(String(data=scene_sentence(objs)))

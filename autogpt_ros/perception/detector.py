@@ -5,7 +5,8 @@ connected components per colour (OpenCV) -> shape classification of each
 proposal (ShapeNet) -> bearing from the intrinsics (of the object's centre: for a
 near or edge-cut object with depth, fitted to its visible surface; else
 ShapeNet's centre column), distance from the median depth inside the mask or, without
-depth, from the object's known size.
+(valid) depth, from the object's known size; a distance is published only if it is finite and
+within ``max_depth`` (depth readings that are not finite, not positive or beyond it are holes).
 Pure Python (torch, OpenCV, numpy), no rclpy.
 """
 from __future__ import annotations
@@ -159,8 +160,9 @@ class Detector:
     """
 
     def __init__(self, weights: Optional[str] = None, min_pixels: int = 6, min_confidence: float = MIN_CONFIDENCE, threads: Optional[int] = None,
-                 prior_correction: float = PRIOR_CORRECTION, jit: bool = True, runtime: str = "auto"):
+                 prior_correction: float = PRIOR_CORRECTION, jit: bool = True, runtime: str = "auto", max_depth: float = geometry.MAX_DEPTH_M):
         self.weights = weights or default_weights()
+        self.max_depth = float(max_depth)  # depth readings beyond it are missing ones; no distance beyond it
         self.seg, self.shape_net, self.meta = load_checkpoint(self.weights)
         self.min_pixels = min_pixels
         self.min_confidence = min_confidence
@@ -313,6 +315,8 @@ class Detector:
         if depth is not None and depth.shape[:2] == (H, W):
             # depth sampled on the segmenter's grid: the masks live there, and a median needs no more
             depth_small = cv2.resize(depth, SEG_SIZE, interpolation=cv2.INTER_NEAREST) if (W, H) != SEG_SIZE else depth
+            # readings that cannot be distances (inf, 1e30, negative, beyond the far clip) are holes
+            depth_small = geometry.valid_depth(depth_small, self.max_depth)
             Ks = K.scaled(*SEG_SIZE)
         if props:
             crops, extra = [], []
@@ -332,10 +336,10 @@ class Detector:
                 fbox = box_from_crop(box, bbox, W, H) if refine else bbox
                 dist, src = None, "none"
                 if depth_small is not None:
-                    dist = geometry.distance_from_depth(depth_small, m, Ks)
+                    dist = geometry.plausible_distance(geometry.distance_from_depth(depth_small, m, Ks, self.max_depth), self.max_depth)
                     src = "depth" if dist is not None else src
-                if dist is None:
-                    dist = geometry.distance_from_size(shape, fbox, K)
+                if dist is None:  # no depth, or none valid on the object: from its known size
+                    dist = geometry.plausible_distance(geometry.distance_from_size(shape, fbox, K), self.max_depth)
                     src = "size" if dist is not None else "none"
                 u = None
                 if depth_small is not None and ((dist is not None and dist < FIT_RANGE_M) or fbox[0] <= 0 or fbox[0] + fbox[2] >= W):

@@ -16,18 +16,31 @@ class Intrinsics:
     fy: float
     cx: float
     cy: float
-    width: int
+    width: int  # 0 (with height 0): the size of whatever image K is used with
     height: int
+
+    @property
+    def sized(self) -> bool:
+        """False when the calibration size is unknown (CameraInfo width or height 0)."""
+        return self.width > 0 and self.height > 0
 
     @classmethod
     def from_camera_info(cls, info) -> "Intrinsics":
+        """K of a sensor_msgs/CameraInfo.  Width or height 0 (a driver that leaves them
+        unset) means "K is for the image as it arrives": :meth:`scaled` then keeps K as is."""
         k = list(info.k)
         if len(k) != 9 or k[0] <= 0 or k[4] <= 0 or not all(math.isfinite(x) for x in k):
             raise ValueError(f"camera_info has no usable intrinsics (K = {k})")
-        return cls(k[0], k[4], k[2], k[5], int(info.width), int(info.height))
+        w, h = int(info.width), int(info.height)
+        if w <= 0 or h <= 0:
+            w = h = 0
+        return cls(k[0], k[4], k[2], k[5], w, h)
 
     def scaled(self, width: int, height: int) -> "Intrinsics":
-        """The same camera at another image size."""
+        """The same camera at another image size (K itself, with that size, when the
+        calibration size is unknown)."""
+        if not self.sized:
+            return Intrinsics(self.fx, self.fy, self.cx, self.cy, width, height)
         sx, sy = width / self.width, height / self.height
         return Intrinsics(self.fx * sx, self.fy * sy, (self.cx + 0.5) * sx - 0.5, (self.cy + 0.5) * sy - 0.5, width, height)
 
@@ -42,13 +55,39 @@ def ground_range_factor(u: np.ndarray, K: Intrinsics) -> np.ndarray:
     return np.sqrt(1.0 + ((u - K.cx) / K.fx) ** 2)
 
 
-def distance_from_depth(depth: np.ndarray, mask: np.ndarray, K: Intrinsics) -> Optional[float]:
-    """Median ground-plane range to the visible surface inside ``mask``; None if no valid depth."""
+#: depth readings beyond this are not believed (the simulated depth camera's far clip)
+MAX_DEPTH_M = 20.0
+
+
+def valid_depth(depth: np.ndarray, max_depth: float = MAX_DEPTH_M) -> np.ndarray:
+    """``depth`` (metres) with every reading that cannot be a distance (not finite, zero
+    or negative, beyond ``max_depth``) set to NaN, as float32: missing, like a hole."""
+    d = np.asarray(depth, dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(d) & (d > 0) & (d <= max_depth))
+    if bad.any():
+        d = d.copy() if d is depth else d
+        d[bad] = np.nan
+    return d
+
+
+def plausible_distance(d: Optional[float], max_depth: float = MAX_DEPTH_M) -> Optional[float]:
+    """``d`` (at least 0) if it is a distance a camera can measure (finite, at most
+    ``max_depth``), else None."""
+    if d is None or not math.isfinite(d) or d > max_depth:
+        return None
+    return max(0.0, float(d))
+
+
+def distance_from_depth(depth: np.ndarray, mask: np.ndarray, K: Intrinsics, max_depth: float = MAX_DEPTH_M) -> Optional[float]:
+    """Median ground-plane range to the visible surface inside ``mask``; None if no valid depth
+    (readings that are not finite, not positive or beyond ``max_depth`` are missing ones)."""
     ys, xs = np.nonzero(mask)
     if xs.size == 0:
         return None
     z = depth[ys, xs]
-    ok = np.isfinite(z) & (z > 0)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(z) & (z > 0) & (z <= max_depth)
     if ok.sum() < max(3, 0.2 * xs.size):
         return None
     return float(np.median(z[ok] * ground_range_factor(xs[ok].astype(np.float64), K)))
@@ -113,7 +152,8 @@ def surface_points(depth: np.ndarray, mask: np.ndarray, K: Intrinsics, max_point
             keep |= (xs <= 0) | (xs >= K.width - 1)
         ys, xs = ys[keep], xs[keep]
     z = depth[ys, xs].astype(np.float64)
-    ok = np.isfinite(z) & (z > 0)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(z) & (z > 0) & (z <= 1e6)  # 1e30 is no surface (valid_depth sets the real bound)
     xs, ys, z = xs[ok], ys[ok], z[ok]
     return np.stack([(xs - K.cx) / K.fx * z, (ys - K.cy) / K.fy * z, z], 1), xs
 
