@@ -10,7 +10,6 @@ VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 APT_PACKAGES := espeak-ng sox libportaudio2 libsdformat-dev sdformat-sdf
-NODES := sim_node camera_node microphone_node reasoning_node fusion_node policy_node
 DATA := $(shell find launch config description worlds models -type f 2>/dev/null)
 
 export AMENT_PREFIX_PATH := $(VENV)$(if $(AMENT_PREFIX_PATH),:$(AMENT_PREFIX_PATH))
@@ -52,7 +51,7 @@ $(VENV)/.pkg-stamp: setup.py setup.cfg package.xml resource/autogpt_ros $(DATA) 
 	rm -rf $(VENV)/share/autogpt_ros
 	cd $(CURDIR) && $(PY) setup.py -q install_data --install-dir=$(VENV) >/dev/null
 	@mkdir -p $(VENV)/lib/autogpt_ros
-	@for n in $(NODES) autogpt-ros; do [ -x $(VENV)/bin/$$n ] && ln -sf $(VENV)/bin/$$n $(VENV)/lib/autogpt_ros/$$n; done; true
+	@for n in $$($(PY) -c 'from autogpt_ros.nodes import NODES; print(*NODES)') autogpt-ros; do [ -x $(VENV)/bin/$$n ] && ln -sf $(VENV)/bin/$$n $(VENV)/lib/autogpt_ros/$$n; done; true
 	@touch $@
 
 # SDF/URDF checker built against libsdformat12, the parser Gazebo uses.

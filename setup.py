@@ -1,4 +1,5 @@
 """autogpt_ros: an ament_python ROS 2 package (colcon build, or pip install .)."""
+import ast
 import os
 from glob import glob
 
@@ -17,8 +18,15 @@ def tree(folder, patterns=("*",)):
     return sorted(out.items())
 
 
-NODES = ["sim_node", "camera_node", "microphone_node", "reasoning_node", "fusion_node", "policy_node"]
-existing = [n for n in NODES if os.path.exists(os.path.join(package_name, "nodes", n + ".py"))]
+
+
+def nodes():
+    """The node executables: the NODES table of autogpt_ros/nodes/__init__.py (read, not imported)."""
+    tree_ = ast.parse(open(os.path.join(package_name, "nodes", "__init__.py")).read())
+    for st in tree_.body:
+        if isinstance(st, ast.Assign) and any(getattr(t, "id", "") == "NODES" for t in st.targets):
+            return ast.literal_eval(st.value)
+    raise RuntimeError("autogpt_ros/nodes/__init__.py has no NODES table")
 
 setup(
     name=package_name,
@@ -41,7 +49,7 @@ setup(
     license="Apache-2.0",
     tests_require=["pytest"],
     entry_points={
-        "console_scripts": [f"{n} = {package_name}.nodes.{n}:main" for n in existing]
+        "console_scripts": [f"{n} = {spec.split(':')[0]}:main" for n, spec in nodes().items()]
         + ["autogpt-ros = autogpt_ros.cli:main"],
     },
 )
