@@ -145,7 +145,7 @@ class Agent:
             actions.append(Action("estop", False))
             self.estop_mine = False
         self.plan_id = f"p{next(self._ids)}"
-        self.plan = self._ground(steps)
+        self.plan = self._ground(steps, now)
         self.replans = 0
         notes = "; ".join(res.notes)
         actions.append(self._decision(f"{preempt_note}new plan from {origin} instruction ({len(self.plan)} steps){': ' + notes if notes else ''}", res.source, res.confidence, index=-1))
@@ -179,16 +179,18 @@ class Agent:
             self._decision("stop: preempts everything, e-stop raised", res.source, 1.0, skill="stop", index=0),
         ]
 
-    def _visible(self, target) -> List:
-        fresh = self.latest_objects is not None
+    def _visible(self, target, now: float) -> List:
+        """Objects of the latest camera frame that match, when that frame is not older than
+        ``objects_max_age`` (an old frame says nothing about what is in view now)."""
+        fresh = self.latest_objects is not None and now - self.latest_objects_t <= self.cfg.objects_max_age
         objs = self.latest_objects.objects if fresh else []
         return [o for o in objs if (target.color is None or o.color == target.color) and (target.shape is None or o.shape == target.shape)]
 
-    def _ground(self, steps: List) -> List:
+    def _ground(self, steps: List, now: float) -> List:
         out = []
         for s in steps:
             if s.skill == "go_to":
-                seen = self._visible(s.target)
+                seen = self._visible(s.target, now)
                 known = self.memory.find(s.target.color, s.target.shape, self.pose)
                 prev = out[-1] if out else None
                 already_finding = prev is not None and prev.skill == "find" and prev.target == s.target
@@ -214,7 +216,7 @@ class Agent:
                 continue
             self.goal_id = f"{self.plan_id}-{self.index}"
             self.goal_t = now
-            reason, args = self._explain(step)
+            reason, args = self._explain(step, now)
             self.timings["goal_published"] = now
             goal = ifc.GoalPayload(goal_id=self.goal_id, plan_id=self.plan_id, index=self.index, count=len(self.plan), step=step, instruction=self.instruction_text, stamp=now)
             self.current_goal = goal
@@ -222,13 +224,13 @@ class Agent:
             actions.append(self._decision(reason, source, confidence, skill=step.skill, arguments=args))
             return actions
 
-    def _explain(self, step) -> Tuple[str, dict]:
+    def _explain(self, step, now: float) -> Tuple[str, dict]:
         args = step.model_dump()
         args.pop("skill", None)
         if step.skill == "find":
             return f"find the {step.target.label()}: not in view, turning to search", args
         if step.skill == "go_to":
-            seen = self._visible(step.target)
+            seen = self._visible(step.target, now)
             if len(seen) > 1:
                 near = min(seen, key=lambda o: o.distance_m if o.distance_m is not None else 1e9)
                 return f"go to the {step.target.label()}: {len(seen)} match, taking the nearest ({near.label}, {near.distance_m:.1f} m)", args

@@ -27,7 +27,7 @@ LAYOUT: Tuple[str, ...] = (
     + tuple(f"scan_{i}" for i in range(N_SECTORS))
     + ("linear_velocity", "angular_velocity")
     + tuple(f"skill_{s}" for s in MOTION_SKILLS)
-    + ("skill_argument", "stale")
+    + ("stale",)
 )
 OBS_SIZE = len(LAYOUT)
 INDEX = {name: i for i, name in enumerate(LAYOUT)}
@@ -142,14 +142,9 @@ def build_observation(
     velocity: Tuple[float, float],
     max_velocity: Tuple[float, float],
     skill: Optional[str],
-    argument: float = 0.0,
     stale: bool = False,
 ) -> np.ndarray:
-    """The observation vector, element names in ``LAYOUT``.
-
-    ``argument`` is the skill's remaining amount, normalised: metres/5 for
-    move, radians/pi for turn, 0 for go_to and find.
-    """
+    """The observation vector, element names in ``LAYOUT``."""
     obs = np.zeros(OBS_SIZE, dtype=np.float32)
     obs[0] = 1.0 if track.visible else 0.0
     obs[1] = 1.0 if track.known else 0.0
@@ -166,8 +161,7 @@ def build_observation(
     for i, s in enumerate(MOTION_SKILLS):
         obs[k + i] = 1.0 if skill == s else 0.0
     k += len(MOTION_SKILLS)
-    obs[k] = float(np.clip(argument, -1.0, 1.0))
-    obs[k + 1] = 1.0 if stale else 0.0
+    obs[k] = 1.0 if stale else 0.0
     if not np.all(np.isfinite(obs)):
         obs = np.nan_to_num(obs, nan=0.0, posinf=1.0, neginf=-1.0)
         obs[INDEX["stale"]] = 1.0

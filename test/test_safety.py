@@ -342,3 +342,28 @@ def test_controller_without_ros():
     c.on_odometry((0.0, 0.0, 0.0), t + 0.15)
     assert c.tick(t + 0.15).cmd[0] > 0
     assert c.on_goal(ifc.GoalPayload(goal_id="s", step=ifc.StopStep()), t + 0.2) == (True, (0.0, 0.0))
+
+
+def test_a_policy_with_the_retired_always_zero_input_loads_with_the_same_outputs(tmp_path):
+    """Checkpoints from before skill_argument was removed from the observation load with that
+    input's first-layer weights dropped: the same actions and values."""
+    import torch
+
+    from autogpt_ros.control import policy_net as PN
+    from autogpt_ros.observation import LAYOUT
+
+    pol = PN.Policy()
+    old_layout = list(LAYOUT[:-1]) + ["skill_argument", LAYOUT[-1]]
+    i = old_layout.index("skill_argument")
+    ck = {"format": "autogpt_ros.policy/1", "layout": old_layout, "hidden": [64, 64], "meta": {}}
+    for name, net in (("actor", pol.actor), ("critic", pol.critic)):
+        sd = {k: v.clone() for k, v in net.state_dict().items()}
+        w = sd["net.0.weight"]
+        sd["net.0.weight"] = torch.cat([w[:, :i], torch.randn(w.shape[0], 1), w[:, i:]], dim=1)  # any weights: the input is 0
+        ck[name] = sd
+    path = tmp_path / "old.pt"
+    torch.save(ck, path)
+    old = PN.Policy(str(path))
+    obs = np.random.default_rng(0).uniform(-1, 1, (20, len(LAYOUT))).astype(np.float32)
+    for o in obs:
+        assert old.act(o) == pytest.approx(pol.act(o)) and old.value(o) == pytest.approx(pol.value(o))

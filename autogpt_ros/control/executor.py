@@ -57,16 +57,6 @@ class SkillExecutor:
         if self.recovering is not None:
             self.recovering.reset()
 
-    def argument(self, pose) -> float:
-        """The remaining amount, normalised, for the observation's skill_argument."""
-        if self.step is None:
-            return 0.0
-        if self.step.skill == "move":
-            return max(0.0, self.step.distance_m - self._travelled(pose)) / 5.0
-        if self.step.skill == "turn":
-            return self._remaining_angle(pose) / math.pi
-        return 0.0
-
     def _travelled(self, pose) -> float:
         x0, y0, yaw0 = self.start_pose
         return (pose[0] - x0) * math.cos(yaw0) + (pose[1] - y0) * math.sin(yaw0)

@@ -45,7 +45,6 @@ class Fusion:
         self.t_objects = -math.inf
         self._objects_used = True
         self._visible = False
-        self.argument = 0.0
 
     def set_goal(self, goal: ifc.GoalPayload) -> None:
         self.goal = goal
@@ -101,5 +100,5 @@ class Fusion:
         else:
             sectors = np.zeros(N_SECTORS, np.float32)  # unknown reads as blocked
         skill = self.goal.step.skill if self.goal is not None else None
-        obs = build_observation(track, sectors, self.twist, self.max_velocity, skill, self.argument, stale=bool(stale))
+        obs = build_observation(track, sectors, self.twist, self.max_velocity, skill, stale=bool(stale))
         return obs, stale

@@ -56,6 +56,23 @@ def save(path: str, actor: Actor, critic: Critic, hidden, meta: dict) -> None:
     torch.save({"format": "autogpt_ros.policy/1", "layout": list(LAYOUT), "hidden": list(hidden), "actor": actor.state_dict(), "critic": critic.state_dict(), "meta": meta}, path)
 
 
+#: inputs older layouts had that were always zero: a checkpoint with them loads with their
+#: first-layer weights removed, which gives the same outputs
+RETIRED_INPUTS = ("skill_argument",)
+
+
+def _drop_retired_inputs(ck: dict) -> None:
+    layout = list(ck["layout"])
+    for name in RETIRED_INPUTS:
+        if name in layout and name not in LAYOUT:
+            i = layout.index(name)
+            for net in ("actor", "critic"):
+                w = ck[net]["net.0.weight"]
+                ck[net]["net.0.weight"] = torch.cat([w[:, :i], w[:, i + 1 :]], dim=1)
+            layout.pop(i)
+    ck["layout"] = layout
+
+
 class Policy:
     """The deployed policy: ``act(obs) -> (a_v, a_w)`` in [-1, 1], ``value(obs)``."""
 
@@ -64,6 +81,7 @@ class Policy:
         from autogpt_ros.checkpoints import load_checkpoint_file
 
         ck = load_checkpoint_file(path, "autogpt_ros.policy/1", "policy", "train-policy", PolicyError)
+        _drop_retired_inputs(ck)
         if list(ck["layout"]) != list(LAYOUT):
             raise PolicyError(f"{path} was trained on another observation layout; retrain with train-policy")
         self.actor, self.critic = Actor(ck["hidden"]), Critic(ck["hidden"])
