@@ -17,7 +17,6 @@ from __future__ import annotations
 import array
 import os
 import sys
-from typing import Optional
 
 import numpy as np
 
@@ -228,11 +227,3 @@ def fill_image(msg, frame: np.ndarray, encoding: str) -> None:
     buf.frombytes(np.ascontiguousarray(frame).reshape(-1).view(np.uint8).data)
     msg.data = buf
 
-
-def image_ok(msg) -> Optional[str]:
-    """None if the message is a decodable image, else why not (for warnings)."""
-    try:
-        msg_to_array(msg)
-        return None
-    except CvBridgeError as e:
-        return str(e)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
 
 from autogpt_ros import vocabulary as V
 
@@ -126,9 +126,6 @@ class Sample:
         for w in self.words:
             out += w if (not out or w in (",", ".", "?", "!")) else " " + w
         return out
-
-    def to_json(self) -> str:
-        return json.dumps({"text": self.text, "goal": self.goal})
 
 
 class _Builder:

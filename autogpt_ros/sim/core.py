@@ -12,7 +12,6 @@ the left.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -281,10 +280,6 @@ class Simulator:
         self.collisions += len(now - self._contacts)
         self._contacts = now
         return bool(now)
-
-    @property
-    def in_collision(self) -> bool:
-        return bool(self._contacts)
 
     def _update_odometry(self, dt: float) -> None:
         wheels = np.array([self.data.qpos[a] for a in self._wheel_q])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -54,12 +54,6 @@ class Obj:
     def radius(self) -> float:
         """Half-width in the plane: distance from centre to surface (boxes: inscribed)."""
         return 0.5 * min(self.size[0], self.size[1])
-
-    @property
-    def bound_radius(self) -> float:
-        if self.shape == "box":
-            return 0.5 * math.hypot(self.size[0], self.size[1])
-        return 0.5 * max(self.size[0], self.size[1])
 
     def surface_distance(self, px: float, py: float) -> float:
         """Distance from a point in the plane to the object's outline."""

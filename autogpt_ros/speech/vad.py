@@ -13,7 +13,7 @@ noise.  Pure numpy.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -172,10 +172,6 @@ class EnergyVAD:
     def frames(self) -> List[np.ndarray]:
         """The frames of the utterance in progress, in order (appended as they come)."""
         return self._utt
-
-    def current_audio(self) -> np.ndarray:
-        """The audio of the utterance in progress (for streaming recognition)."""
-        return np.concatenate(self._utt) if self._utt else np.zeros(0, np.int16)
 
 
 def silero_model_path() -> Optional[str]:
