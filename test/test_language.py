@@ -243,6 +243,29 @@ def test_agent_goes_straight_to_a_visible_target_and_picks_the_nearest(parser):
     assert set(d.timings) >= {"instruction_received", "parse_done", "goal_published"}
 
 
+def test_agent_grounding_ignores_an_old_camera_frame(parser):
+    """A frame older than objects_max_age says nothing about what is in view now: the target is
+    taken from memory (where it was seen), not reported as in view."""
+    ag = Agent(parser.parse, AgentConfig(objects_max_age=1.0))
+    ag.objects(objects("red box"), 0.0)
+    acts = ag.instruction("go to the red box", 5.0)
+    d = [a.payload for a in acts if a.kind == "decision"][-1]
+    assert "in view" not in d.reason and d.skill == "go_to"
+    ag.objects(objects("red box"), 5.5)
+    acts = ag.instruction("go to the red box", 6.0)
+    assert "in view" in [a.payload for a in acts if a.kind == "decision"][-1].reason
+
+
+def test_agent_an_external_release_clears_the_estop(parser):
+    ag = Agent(parser.parse)
+    ag.instruction("stop", 0.0)  # our own stop (its echo is "mine": not passed to the agent)
+    ag.instruction("turn left", 1.0)  # releases it
+    ag.estop(True, mine=False, now=2.0)
+    assert "goal" not in kinds(ag.instruction("turn right", 3.0))
+    ag.estop(False, mine=False, now=4.0)
+    assert "goal" in kinds(ag.instruction("turn right", 5.0))
+
+
 def test_agent_stop_preempts_and_raises_estop_then_new_instruction_releases(parser):
     ag = Agent(parser.parse)
     ag.instruction("move forward two meters", 0.0)
