@@ -26,7 +26,7 @@ def _ensure_env() -> None:
 
 
 def cmd_launch(a) -> int:
-    from autogpt_ros import launcher
+    from autogpt_ros.tools import launcher
 
     try:
         path = launcher.resolve_launch_file(a.file)
@@ -120,7 +120,7 @@ def subcommand(fn):
 
 def main(argv=None) -> None:
     _ensure_env()
-    from autogpt_ros import commands  # noqa: F401  (registers the other subcommands)
+    from autogpt_ros.tools import commands  # noqa: F401  (registers the other subcommands)
 
     parser = build_parser()
     a, extra = parser.parse_known_args(argv)

@@ -11,7 +11,7 @@ from autogpt_ros.language.data import generate, vocabulary_words
 from autogpt_ros.language.decode import Limits, decode, split_words
 from autogpt_ros.language.numbers import word_to_number
 from autogpt_ros.language.parser import Parser
-from autogpt_ros.language.train import load_paraphrases, paraphrases_path
+from autogpt_ros.tools.train_language import load_paraphrases, paraphrases_path
 from conftest import tool
 
 

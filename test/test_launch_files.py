@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from autogpt_ros import interfaces as ifc
-from autogpt_ros import launcher
-from autogpt_ros.docs import BEGIN, END, reference
+from autogpt_ros.tools import launcher
+from autogpt_ros.tools.docs import BEGIN, END, reference
 from autogpt_ros.nodes import NODES, node_class
 from autogpt_ros.params import COMMON
 from conftest import ROOT

@@ -8,7 +8,7 @@ import time
 import pytest
 import yaml
 
-from autogpt_ros import launcher
+from autogpt_ros.tools import launcher
 from conftest import ROOT, launch_cmd, pid_alive, tool
 
 HERE = os.path.join(ROOT, "test", "launch")

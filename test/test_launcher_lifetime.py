@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from autogpt_ros import launcher
+from autogpt_ros.tools import launcher
 from conftest import ROOT, launch_cmd, pid_alive
 
 HERE = os.path.join(ROOT, "test", "launch")

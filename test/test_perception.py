@@ -286,7 +286,7 @@ def test_box_round_trips_through_crop_units_and_keeps_cut_edges():
 
 def test_flipped_box_target_matches_the_flipped_crop():
     from autogpt_ros.perception.detector import box_to_crop, crop_input, crop_window
-    from autogpt_ros.perception.train import flip_boxes
+    from autogpt_ros.tools.train_vision import flip_boxes
 
     rgb = np.zeros((240, 320, 3), np.uint8)
     mask = np.zeros((240, 320), np.uint8)
@@ -390,7 +390,7 @@ def test_prior_correction_tightens_the_segmentation(detector):
 
 
 def test_close_views_are_near_and_often_cut_by_the_image_edge():
-    from autogpt_ros.perception.dataset import render_dataset
+    from autogpt_ros.tools.vision_dataset import render_dataset
 
     frames = render_dataset(12, 3, close_share=1.0, progress=False)
     nearest = [min(o.distance for o in f.objects) for f in frames if f.objects]

@@ -82,7 +82,7 @@ def test_recovery_gets_the_real_policy_out_of_a_dead_end():
     drives into the cylinder and stays there for the whole minute; with the recovery
     behaviours the robot gets round and reaches it."""
     from autogpt_ros.control.policy_net import Policy
-    from autogpt_ros.control.train import run_episodes
+    from autogpt_ros.tools.train_policy import run_episodes
 
     pol = Policy()
     act = lambda o: np.array(pol.act(o), np.float32)

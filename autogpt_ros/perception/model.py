@@ -14,7 +14,7 @@ and the column of the object's centre (outside the crop for an object cut by
 the image edge: a ball's visible arc tells where its middle is).
 
 Both are trained by ``autogpt-ros train-vision`` on labelled renders of the
-simulator (see :mod:`autogpt_ros.perception.train`); weights live in one
+simulator (see :mod:`autogpt_ros.tools.train_vision`); weights live in one
 checkpoint file, loaded by :func:`load_checkpoint` for the default model and a
 user's own alike.
 """

@@ -78,27 +78,33 @@ def _sim(sub):
 
 
 def cmd_bench(a) -> int:
-    from autogpt_ros.bench import other
-
     targets = ["sim", "perception", "speech", "language", "policy", "safety"] if a.what == "all" else [a.what]
     for what in targets:
         json_path = a.json if (a.json and a.what != "all") else (os.path.join(a.out or "bench_out", f"bench_{what}.json"))
         if what == "sim":
-            from autogpt_ros.bench import sim_bench
+            from autogpt_ros.tools.bench import sim
 
-            sim_bench.run(json_path, quick=a.quick)
+            sim.run(json_path, quick=a.quick)
         elif what == "perception":
-            other.perception(json_path, seed=a.seed, frames=a.frames, weights=a.weights or None, runtime=a.runtime)
-        elif what == "language":
-            other.language(json_path)
-        elif what == "policy":
-            other.policy(json_path, episodes=a.episodes)
-        elif what == "safety":
-            from autogpt_ros.bench import safety_bench
+            from autogpt_ros.tools.bench import perception
 
-            safety_bench.run(json_path, trials=a.trials)
+            perception.run(json_path, seed=a.seed, frames=a.frames, weights=a.weights or None, runtime=a.runtime)
+        elif what == "language":
+            from autogpt_ros.tools.bench import language
+
+            language.run(json_path)
+        elif what == "policy":
+            from autogpt_ros.tools.bench import policy
+
+            policy.run(json_path, episodes=a.episodes)
+        elif what == "safety":
+            from autogpt_ros.tools.bench import safety
+
+            safety.run(json_path, trials=a.trials)
         elif what == "speech":
-            other.speech(json_path, backends=tuple(a.backends.split(",")), vads=tuple(a.vads.split(",")), denoise=tuple(a.denoise.split(",")))
+            from autogpt_ros.tools.bench import speech
+
+            speech.run(json_path, backends=tuple(a.backends.split(",")), vads=tuple(a.vads.split(",")), denoise=tuple(a.denoise.split(",")))
     return 0
 
 
@@ -125,11 +131,12 @@ def _bench(sub):
 
 
 def _data_dir() -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+    """The package's data/ folder (autogpt_ros/data)."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
 
 def cmd_train_vision(a) -> int:
-    from autogpt_ros.perception.train import train_vision
+    from autogpt_ros.tools.train_vision import train_vision
 
     out = a.out or os.path.join(_data_dir(), "vision.pt")
     train_vision(out, a.report_dir, frames=a.frames, epochs=a.epochs, seed=a.seed, segmenter_from=a.segmenter_from, close_share=a.close_share)
@@ -137,7 +144,7 @@ def cmd_train_vision(a) -> int:
 
 
 def cmd_train_language(a) -> int:
-    from autogpt_ros.language.train import train_language
+    from autogpt_ros.tools.train_language import train_language
 
     out = a.out or os.path.join(_data_dir(), "language.pt")
     train_language(out, a.report_dir, n_train=a.sentences, n_val=a.validation, epochs=a.epochs, seed=a.seed, base=a.base)
@@ -145,7 +152,7 @@ def cmd_train_language(a) -> int:
 
 
 def cmd_train_policy(a) -> int:
-    from autogpt_ros.control.train import train_policy
+    from autogpt_ros.tools.train_policy import train_policy
 
     export = a.export if a.export is not None else (os.path.join(_data_dir(), "policy.pt") if a.algo != "dqn" else None)
     train_policy(a.out, algo=a.algo, steps=a.steps, seed=a.seed, eval_every=a.eval_every, eval_episodes=a.eval_episodes, export_path=export or None, init=a.init)
@@ -153,7 +160,7 @@ def cmd_train_policy(a) -> int:
 
 
 def cmd_evaluate_policy(a) -> int:
-    from autogpt_ros.control.train import evaluate_policy
+    from autogpt_ros.tools.train_policy import evaluate_policy
 
     evaluate_policy(a.weights or None, a.episodes, a.seed, a.json, a.plot, recovery=not a.no_recovery)
     return 0
@@ -299,7 +306,7 @@ def cmd_evaluate(a) -> int:
     import random
     import shutil
 
-    from autogpt_ros.evaluation import Harness, make_instruction
+    from autogpt_ros.tools.evaluate import Harness, make_instruction
 
     os.makedirs(a.out, exist_ok=True)
     items = []
@@ -323,7 +330,7 @@ def cmd_evaluate(a) -> int:
                 text, skill, target = make_instruction(world, rng)
             bag = None
             if a.bag:
-                from autogpt_ros.evaluation import BagRecorder
+                from autogpt_ros.tools.evaluate import BagRecorder
 
                 bag_path = os.path.join(a.out, "bags", f"episode_{i + 1:03d}")
                 shutil.rmtree(bag_path, ignore_errors=True)
@@ -447,7 +454,7 @@ def cmd_demo(a) -> int:
     import json
     import shutil
 
-    from autogpt_ros.evaluation import Harness
+    from autogpt_ros.tools.evaluate import Harness
 
     os.makedirs(a.out, exist_ok=True)
     spoken = shutil.which("espeak-ng") is not None and not a.typed
@@ -507,7 +514,7 @@ def _demo(sub):
 
 
 def cmd_docs(a) -> int:
-    from autogpt_ros.docs import reference, write_readme
+    from autogpt_ros.tools.docs import reference, write_readme
 
     if a.write:
         path = a.readme

@@ -172,7 +172,7 @@ def tag_report(tok, model, samples: List[Sample]):
 
 
 def skill_confusion_png(parser, items, path: str) -> None:
-    from autogpt_ros.plots import confusion_png
+    from autogpt_ros.tools.plots import confusion_png
 
     yt, yp = [], []
     for it in items:

@@ -27,11 +27,11 @@ from torch import nn
 from tqdm import tqdm
 
 from autogpt_ros.perception import model as M
-from autogpt_ros.perception.dataset import Frame, color_labels, render_dataset
+from autogpt_ros.tools.vision_dataset import Frame, color_labels, render_dataset
 from autogpt_ros.perception.detector import MIN_CONFIDENCE, PRIOR_CORRECTION, Detector, box_features, box_to_crop, crop_input, crop_window
-from autogpt_ros.perception.evaluate import evaluate, iou
+from autogpt_ros.tools.vision_scoring import evaluate, iou
 from autogpt_ros.perception.geometry import Intrinsics
-from autogpt_ros.plots import confusion_png
+from autogpt_ros.tools.plots import confusion_png
 from autogpt_ros.robot import load_robot
 
 

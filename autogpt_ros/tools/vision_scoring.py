@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from autogpt_ros.perception.dataset import Frame
+from autogpt_ros.tools.vision_dataset import Frame
 from autogpt_ros.perception.geometry import Intrinsics
 
 

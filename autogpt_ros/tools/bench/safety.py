@@ -19,7 +19,7 @@ from typing import Dict, List
 import numpy as np
 from tqdm import tqdm
 
-from autogpt_ros.bench import machine, print_table, write_json
+from autogpt_ros.tools.bench import machine, print_table, write_json
 
 INPUTS = ("state", "scan", "odom")
 

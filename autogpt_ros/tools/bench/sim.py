@@ -9,7 +9,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from autogpt_ros.bench import machine, print_table, write_json
+from autogpt_ros.tools.bench import machine, print_table, write_json
 
 
 def physics_steps_per_s(seconds: float = 3.0) -> float:

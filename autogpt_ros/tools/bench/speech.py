@@ -1,4 +1,4 @@
-"""autogpt-ros bench perception | language | policy | speech: figures, not tests."""
+"""`autogpt-ros bench speech`: recognition quality, latency and stop words on synthesised speech; figures, not tests."""
 from __future__ import annotations
 
 import json
@@ -9,122 +9,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from autogpt_ros.bench import machine, print_table, write_json
-
-
-LATENCY_PASSES = 3
-
-
-def perception(json_path: str = "", seed: int = 7, frames: int = 200, weights: str = None, runtime: str = "auto") -> dict:
-    import resource
-
-    from autogpt_ros.perception.dataset import render_dataset
-    from autogpt_ros.perception.detector import Detector
-    from autogpt_ros.perception.evaluate import evaluate, frame_latencies
-    from autogpt_ros.perception.geometry import Intrinsics
-    from autogpt_ros.robot import load_robot
-
-    det = Detector(weights=weights, threads=1, runtime=runtime)  # as camera_node runs it (its `threads` parameter): the graph shares the cores
-    cam = load_robot().camera
-    res = {"weights": weights or "default", "runtime": det.runtime}
-    for w, h in ((320, 240), (640, 480)):
-        data = render_dataset(frames if w == 320 else max(40, frames // 4), seed, w, h, with_depth=True)
-        K = Intrinsics(*cam.intrinsics(w, h), w, h)
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        with tqdm(total=len(data), desc=f"perception {w}x{h} (depth)") as bar:
-            r_depth = evaluate(det, data, K, use_depth=True, progress=bar)
-        cpu = (time.process_time() - c0) / max(1e-9, time.perf_counter() - t0)
-        r_nodepth = evaluate(det, data, K, use_depth=False)
-        # every frame timed in LATENCY_PASSES passes over the set, its time the median of them: a
-        # pause of this shared machine in one pass does not count as the pipeline's cost; the
-        # p95 of each pass alone is kept beside it
-        passes = [r_depth["latencies_ms"]] + [frame_latencies(det, data, K) for _ in range(LATENCY_PASSES - 1)]
-        per_frame = np.median(np.asarray(passes), axis=0)
-        res[f"latency_p50_ms_{w}x{h}"] = float(np.percentile(per_frame, 50))
-        res[f"latency_p95_ms_{w}x{h}"] = float(np.percentile(per_frame, 95))
-        res[f"latency_p95_ms_{w}x{h}_per_pass"] = [round(float(np.percentile(p, 95)), 3) for p in passes]
-        if w == 320:
-            res.update({
-                "recall": r_depth["recall"], "precision": r_depth["precision"], "label_accuracy": r_depth["label_accuracy"],
-                "bearing_err_p95_deg": r_depth["bearing_err_p95_deg"],
-                "bearing_err_p95_deg_uncut": r_depth["bearing_err_p95_deg_uncut"],
-                "distance_err_p95_pct_depth": r_depth["distance_err_p95_pct"],
-                "distance_err_p95_pct_nodepth": r_nodepth["distance_err_p95_pct"],
-                "objects": r_depth["objects"], "frames": len(data), "cpu_share": cpu,
-            })
-    res["targets"] = {"recall": ">= 0.95", "precision": ">= 0.98", "label_accuracy": ">= 0.97", "bearing_err_p95_deg": "< 2", "distance_err_p95_pct_depth": "< 10", "distance_err_p95_pct_nodepth": "< 20", "latency_p95_ms_320x240": "< 10"}
-    res["machine"] = machine()
-    print_table("bench perception", {k: v for k, v in res.items() if isinstance(v, (int, float))})
-    write_json(json_path, res)
-    return res
-
-
-def language(json_path: str = "") -> dict:
-    from autogpt_ros.language.parser import Parser
-    from autogpt_ros.language.train import evaluate_parser, load_paraphrases, paraphrases_path
-
-    t = time.perf_counter()
-    parser = Parser("model")
-    load_s = time.perf_counter() - t
-    items = load_paraphrases()
-    for it in items[:10]:
-        parser.parse(it["text"])  # warm up
-    r = evaluate_parser(parser, items, "paraphrases")
-    # further hand-written sets, each written before a change of the generator and never used to change
-    # anything after: the held-out figures (fresh: after the decoding rules were added; holdout3 and
-    # holdout4: before the first and the second broadening of the generator; holdout5:
-    # after the second broadening, before the final model was measured on it)
-    folder = os.path.dirname(paraphrases_path())
-    extra = {}
-    for key, name in (("fresh", "paraphrases_fresh.jsonl"), ("holdout3", "paraphrases_holdout3.jsonl"), ("holdout4", "paraphrases_holdout4.jsonl"), ("holdout5", "paraphrases_holdout5.jsonl")):
-        if os.path.exists(os.path.join(folder, name)):
-            e = evaluate_parser(parser, load_paraphrases(os.path.join(folder, name)), name)
-            extra.update({f"exact_match_{key}": e["exact_match"], f"slot_f1_{key}": e["slot_f1"], f"paraphrases_{key}": e["n"], f"failures_{key}": e["failures"][:40]})
-    res = {"exact_match": r["exact_match"], "slot_f1": r["slot_f1"], "skill_accuracy": r["skill_accuracy"], "latency_p50_ms": r["latency_p50_ms"],
-           "latency_p95_ms": r["latency_p95_ms"], "load_s": load_s, "paraphrases": r["n"], "slot_f1_by_slot": r["slot_f1_by_slot"], "failures": r["failures"][:40],
-           **extra,
-           "targets": {"exact_match": ">= 0.95", "latency_p95_ms": "< 15"}, "machine": machine()}
-    print_table("bench language (hand-written paraphrases)", {k: v for k, v in res.items() if isinstance(v, (int, float))})
-    write_json(json_path, res)
-    return res
-
-
-def policy(json_path: str = "", episodes: int = 100, seed: int = 2_000_000) -> dict:
-    from autogpt_ros.control.fusion import Fusion, Scan
-    from autogpt_ros.control.policy_net import Policy
-    from autogpt_ros.control.train import run_episodes
-    from autogpt_ros.observation import OBS_SIZE
-    from autogpt_ros import interfaces as ifc
-
-    pol = Policy()
-    obs = np.random.default_rng(0).uniform(-1, 1, OBS_SIZE).astype(np.float32)
-    for _ in range(50):
-        pol.act(obs)
-    t = time.perf_counter()
-    for _ in range(2000):
-        pol.act(obs)
-    step_ms = (time.perf_counter() - t) / 2000 * 1000
-    f = Fusion()
-    f.set_goal(ifc.GoalPayload(goal_id="g", step={"skill": "go_to", "target": {"color": "red", "shape": "box"}}))
-    f.odometry((0, 0, 0), (0, 0), 0.0)
-    f.laser(Scan(np.full(360, 3.0, np.float32), -3.14159, 0.0175, 8.0), 0.0)
-    payload = ifc.ObjectsPayload(objects=[dict(label="red box", color="red", shape="box", confidence=0.9, bbox=(0, 0, 5, 5), bearing_rad=0.2, distance_m=1.5)])
-    t = time.perf_counter()
-    for i in range(1000):
-        f.detections(payload, 0.0)
-        o, _ = f.observation(0.01)
-        pol.act(o)
-    chain_ms = (time.perf_counter() - t) / 1000 * 1000
-    # what policy_node runs (the learned policy inside the recovery behaviours), and the learned policy alone
-    ev = run_episodes(lambda o: np.array(pol.act(o), np.float32), episodes, seed, recovery=True)
-    ev.pop("_trajectories")
-    alone = run_episodes(lambda o: np.array(pol.act(o), np.float32), episodes, seed, recovery=False)
-    alone.pop("_trajectories")
-    res = {"policy_step_ms": step_ms, "fusion_to_cmd_vel_ms": chain_ms, **ev, "learned_policy_only": alone, "train": pol.meta, "targets": {"policy_step_ms": "< 1", "success_rate_go_to": ">= 0.95", "success_rate_find": ">= 0.95", "collision_rate": "<= 0.02"}, "machine": machine()}
-    print_table("bench policy", {k: v for k, v in res.items() if isinstance(v, (int, float))})
-    write_json(json_path, res)
-    return res
+from autogpt_ros.tools.bench import machine, print_table, write_json
 
 
 COMMANDS = ["go to the red box", "find the blue ball", "turn left ninety degrees", "stop", "move forward two meters", "turn around", "what do you see",
@@ -200,7 +85,7 @@ def false_stops(seconds: float = 60.0, noise_rms: float = FALSE_STOP_NOISE_RMS, 
     }
 
 
-def speech(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "silero"), denoise=("off", "on"), offsets=(0, 160, 320)) -> dict:
+def run(json_path: str = "", backends=("pocketsphinx",), vads=("energy", "silero"), denoise=("off", "on"), offsets=(0, 160, 320)) -> dict:
     """Each backend with the first VAD and the first ``denoise`` setting; the first backend
     also with the other VADs (reported as ``<backend>+<vad>``) and the other noise
     suppression setting (``<backend>+denoise`` or ``<backend>+no-denoise``).

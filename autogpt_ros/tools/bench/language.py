@@ -1,0 +1,38 @@
+"""`autogpt-ros bench language`: the parser on the hand-written paraphrase sets, figures, not tests."""
+from __future__ import annotations
+
+import os
+import time
+
+from autogpt_ros.tools.bench import machine, print_table, write_json
+
+
+def run(json_path: str = "") -> dict:
+    from autogpt_ros.language.parser import Parser
+    from autogpt_ros.tools.train_language import evaluate_parser, load_paraphrases, paraphrases_path
+
+    t = time.perf_counter()
+    parser = Parser("model")
+    load_s = time.perf_counter() - t
+    items = load_paraphrases()
+    for it in items[:10]:
+        parser.parse(it["text"])  # warm up
+    r = evaluate_parser(parser, items, "paraphrases")
+    # further hand-written sets, each written before a change of the generator and never used to change
+    # anything after: the held-out figures (fresh: after the decoding rules were added; holdout3 and
+    # holdout4: before the first and the second broadening of the generator; holdout5:
+    # after the second broadening, before the final model was measured on it)
+    folder = os.path.dirname(paraphrases_path())
+    extra = {}
+    for key, name in (("fresh", "paraphrases_fresh.jsonl"), ("holdout3", "paraphrases_holdout3.jsonl"), ("holdout4", "paraphrases_holdout4.jsonl"), ("holdout5", "paraphrases_holdout5.jsonl")):
+        if os.path.exists(os.path.join(folder, name)):
+            e = evaluate_parser(parser, load_paraphrases(os.path.join(folder, name)), name)
+            extra.update({f"exact_match_{key}": e["exact_match"], f"slot_f1_{key}": e["slot_f1"], f"paraphrases_{key}": e["n"], f"failures_{key}": e["failures"][:40]})
+    res = {"exact_match": r["exact_match"], "slot_f1": r["slot_f1"], "skill_accuracy": r["skill_accuracy"], "latency_p50_ms": r["latency_p50_ms"],
+           "latency_p95_ms": r["latency_p95_ms"], "load_s": load_s, "paraphrases": r["n"], "slot_f1_by_slot": r["slot_f1_by_slot"], "failures": r["failures"][:40],
+           **extra,
+           "targets": {"exact_match": ">= 0.95", "latency_p95_ms": "< 15"}, "machine": machine()}
+    print_table("bench language (hand-written paraphrases)", {k: v for k, v in res.items() if isinstance(v, (int, float))})
+    write_json(json_path, res)
+    return res
+
