@@ -77,3 +77,12 @@ USAGE_WEIGHTS = {"the": 10, "forward": 10, "backward": 10}
 
 #: spellings that sound the same: the speech grammar uses the first form only
 SPELLING_VARIANTS = {"metre": "meter", "metres": "meters", "centimetre": "centimeter", "centimetres": "centimeters"}
+
+#: words that may stand before an object's name without being a colour (sizes, places,
+#: materials, determiners): the parser takes "the big box" as a box of any colour, but
+#: asks about any other word it does not know there ("the mauve ball", "the blxck box")
+#: instead of dropping it and going to an object of another colour
+TARGET_MODIFIERS = ("big", "small", "little", "large", "tiny", "huge", "tall", "short", "low", "high", "round", "square",
+                    "nearest", "closest", "near", "nearby", "far", "farthest", "furthest", "other", "same", "first", "second",
+                    "third", "last", "next", "only", "single", "lone", "wooden", "plastic", "metal", "shiny", "an", "any",
+                    "some", "those", "these", "your", "my", "our", "its", "of")

@@ -30,6 +30,7 @@ class Limits:
 class Decoded:
     plan: ifc.Plan
     notes: List[str] = field(default_factory=list)  # defaults filled, clamps, dropped steps
+    doubts: List[str] = field(default_factory=list)  # what the robot must ask about instead of acting (parser: low confidence)
 
 
 def _spans(tags: Sequence[str]) -> List[Tuple[int, int]]:
@@ -39,6 +40,82 @@ def _spans(tags: Sequence[str]) -> List[Tuple[int, int]]:
 
 def step_spans(tags: Sequence[str]) -> List[Tuple[int, int]]:
     return _spans(tags)
+
+
+def _slot_ranges(tags, lo, hi, name) -> List[Tuple[int, int]]:
+    """(start, end) word indices of each ``name`` slot in ``lo:hi``."""
+    out = []
+    for i in range(lo, hi):
+        if tags[i] == f"B-{name}":
+            out.append([i, i + 1])
+        elif tags[i] == f"I-{name}" and out and out[-1][1] == i:
+            out[-1][1] = i + 1
+    return [(a, b) for a, b in out]
+
+
+#: a sign before a number: "-5", "minus five", "negative two"
+SIGN_WORDS = {"-": -1, "minus": -1, "negative": -1, "+": 1, "plus": 1}
+_NUMBERISH = re.compile(r"^(\d+(\.\d+)?|" + "|".join(w for w in V.NUMBER_WORDS if w not in ("a", "and")) + r")$")
+
+
+def _signed_numbers(lw: Sequence[str], tags: Sequence[str], lo: int, hi: int):
+    """The NUM slots of ``lo:hi`` as (value, negative, text): a sign word leading the slot, or
+    just before it (not between two numbers: "2 - 3" is a range), makes it negative; value None:
+    not understood."""
+    ranges = []
+    for a, b in _slot_ranges(tags, lo, hi, "NUM"):
+        if ranges and ranges[-1][1] == a and all(w in SIGN_WORDS for w in lw[ranges[-1][0] : ranges[-1][1]]):
+            ranges[-1] = (ranges[-1][0], b)  # "-" and "5" tagged as two numbers: one, signed
+        else:
+            ranges.append((a, b))
+    out = []
+    for a, b in ranges:
+        ws = list(lw[a:b])
+        signs = []
+        while ws and ws[0] in SIGN_WORDS:
+            signs.append(ws.pop(0))
+        j = a - 1
+        if j >= lo and lw[j] in SIGN_WORDS and not (j - 1 >= 0 and _NUMBERISH.match(lw[j - 1])):
+            signs.insert(0, lw[j])
+        sign = -1 if any(SIGN_WORDS[w] < 0 for w in signs) else 1  # "- -2" is no plus either: ask
+        v = word_to_number(ws) if ws else None
+        if v is not None and v < 0:
+            v, sign = -v, -sign
+        text = "".join(w if w in "-+" else w + " " for w in signs) + " ".join(ws)
+        out.append((v, sign < 0, text.strip()))
+    return out
+
+
+_KNOWN = None
+_DETS = set(V.DETERMINERS) | {"an", "any", "some", "those", "these", "your", "my", "our"}
+
+
+def known_words() -> set:
+    """Words the parser knows (its training vocabulary, the object names, non-colour modifiers)."""
+    global _KNOWN
+    if _KNOWN is None:
+        from autogpt_ros.language.data import vocabulary_words
+
+        _KNOWN = set(vocabulary_words()) | set(SHAPE_OF) | set(V.TARGET_MODIFIERS) | set(V.COLORS)
+    return _KNOWN
+
+
+def _unknown_target_words(lw: Sequence[str], tags: Sequence[str], lo: int, hi: int, target: dict) -> List[str]:
+    """Words of a go_to/find target the parser does not know where a colour or a shape was not
+    understood: a word tagged as a colour or shape that is neither, or an unknown word in the
+    colour's place ("the mauve ball") or the name's place ("the red thingamajig")."""
+    if target["color"] is not None and target["shape"] is not None:
+        return []  # both understood: an extra word ("the big red box") takes nothing away
+    known = known_words()
+    cand = [i for i in range(lo, hi) if tags[i][2:] in ("COLOR", "SHAPE")]
+    det = lambda i: lo <= i and lw[i] in _DETS
+    heads = [i for i in range(lo, hi) if lw[i] in SHAPE_OF or lw[i] in V.GENERIC_OBJECTS]
+    if heads and target["color"] is None and det(heads[0] - 2):
+        cand.append(heads[0] - 1)  # the [?] ball
+    colours = [i for i in range(lo, hi) if lw[i] in V.COLORS]
+    if colours and target["shape"] is None and colours[-1] + 1 < hi and det(colours[-1] - 1):
+        cand.append(colours[-1] + 1)  # the red [?]
+    return [lw[i] for i in sorted(set(cand)) if lw[i].isalpha() and lw[i] not in known]
 
 
 def _slot_words(words, tags, lo, hi, name):
@@ -108,7 +185,7 @@ def _slot_kinds(tags, lo, hi) -> set:
 def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], limits: Limits) -> Decoded:
     """Words with their tags, and one skill per B-STEP span, to a validated Plan."""
     lw = [w.lower() for w in words]
-    steps, notes = [], []
+    steps, notes, doubts = [], [], []
     bare: List[bool] = []  # per step: True when its span has no slot of its own (target, direction, number)
     spans, skills = merge_spans(words, tags, skills)
     flag = False
@@ -120,8 +197,12 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
         colors = [c[0].lower() for c in _slot_words(lw, tags, lo, hi, "COLOR") if c[0].lower() in V.COLORS]
         shapes = [SHAPE_OF[s[0]] for s in _slot_words(lw, tags, lo, hi, "SHAPE") if s[0] in SHAPE_OF]
         dirs = [d[0] for d in _slot_words(lw, tags, lo, hi, "DIR")]
-        nums = [word_to_number(n) for n in _slot_words(lw, tags, lo, hi, "NUM")]
-        nums = [n for n in nums if n is not None]
+        signed = _signed_numbers(lw, tags, lo, hi)
+        nums = [v for v, _neg, _t in signed if v is not None]
+        negative = next((t for v, neg, t in signed if neg), None)
+        # a number the robot cannot read ("2-3 meters"); not the words the tagger calls numbers
+        # that other rules read ("a full turn", "a little bit", "counterclockwise")
+        unread = [t for v, _neg, t in signed if v is None and any(_NUMBERISH.match(w) for w in t.replace("-", " - ").split())]
         units = [u[0] for u in _slot_words(lw, tags, lo, hi, "UNIT")]
         verb = " ".join(lw[lo:hi])
         if skill in ("go_to", "find"):
@@ -131,7 +212,27 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
                 if prev is not None and re.search(r"\b(it|there|that one|them)\b", verb):
                     target = dict(prev["target"])  # "find the blue ball, then drive to it"
                     notes.append(f"{skill}: 'it' is the {target['color'] or ''} {target['shape'] or ''}".replace("  ", " "))
+            unknown = _unknown_target_words(lw, tags, lo, hi, target)
+            if unknown:  # "the mauve ball": not any ball
+                doubts.append(f"{skill}: I do not know the word{'s' if len(unknown) > 1 else ''} {', '.join(repr(w) for w in unknown)}: which object is meant?")
+            ci = [i for i in range(lo, hi) if lw[i] in V.COLORS]
+            both = [(lw[i], lw[j]) for i, j in zip(ci, ci[1:]) if lw[i] != lw[j] and (j == i + 1 or (j == i + 2 and lw[i + 1] in ("-", "or", "/")))]
+            if both:  # "the blue-green ball", "the red or yellow box": one colour, not the first said
+                doubts.append(f"{skill}: two colours for one object ({both[0][0]} and {both[0][1]}): which one?")
             steps.append({"skill": skill, "target": target})
+        elif skill in ("move", "turn") and (negative or unread):
+            # "move -5 m": a sign the robot cannot follow (forward? backward?), or a number it cannot
+            # read ("2-3 meters"): no motion, ask.  The step keeps its place, with nothing to do.
+            quantity, ways = ("distance", "forward or backward") if skill == "move" else ("angle", "left or right")
+            if negative:
+                doubts.append(f"{skill}: a negative {quantity} ({negative}{' ' + units[0] if units else ''}): {ways}, and how far?")
+            else:
+                doubts.append(f"{skill}: the {quantity} {unread[0]!r} is not understood: how far?")
+            if skill == "move":
+                back = any(d in V.BACKWARD_WORDS for d in dirs) or _BACKWARD_VERB.search(verb)
+                steps.append({"skill": "move", "direction": "backward" if back else "forward", "distance_m": 0.0})
+            else:
+                steps.append({"skill": "turn", "direction": "right" if "right" in dirs else "left", "angle_deg": 0.0})
         elif skill == "move":
             direction = "forward"
             if any(d in V.BACKWARD_WORDS for d in dirs) or _BACKWARD_VERB.search(verb):
@@ -201,7 +302,7 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
             continue
         deduped.append(st)
     plan = ifc.Plan.model_validate({"steps": deduped})
-    return Decoded(plan, notes)
+    return Decoded(plan, notes, doubts)
 
 
 def plan_to_dict(plan: ifc.Plan) -> dict:

@@ -6,11 +6,20 @@ first and are deliberately few: obvious injection attempts and over-long text
 are refused, and a bare stop word is a stop without waiting for the model.
 Whatever the text, the output is validated against the schema and the limits:
 only the six skills exist.
+
+The text is normalised first (:func:`normalize`: Unicode NFKC, format characters
+such as zero-width spaces and soft hyphens removed, dashes made "-", a hyphen
+between letters a space).  What the robot cannot follow
+without guessing (a negative distance or angle, a number it cannot read, a word
+it does not know where an object's colour or name should be) gives a plan with
+confidence 0.3 and the doubt as reason and note: the agent asks instead of acting
+(a negative motion's step is kept with no motion in it).
 """
 from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -32,6 +41,20 @@ INJECTION = re.compile(
 STOP_ONLY = re.compile(r"^\W*(?:(?:please|robot|hey|now|okay|ok|oh|emergency|whoa|wait|careful|no|everything|everybody|all|just|quick|hold|on)\W+)*"
                        r"(stop|halt|freeze)\b(?:\W+\w+){0,3}\W*$", re.IGNORECASE)
 MAX_CHARS = 300
+DOUBT_CONFIDENCE = 0.3  # below the agent's min_confidence: it asks instead of acting
+_WORD_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+
+
+def normalize(text: str) -> str:
+    """``text`` as the parser reads it: NFKC (full-width letters, ligatures, non-breaking
+    spaces to plain ones), without format characters (category Cf: zero-width space,
+    non-joiner and joiner, word joiner, byte-order mark, soft hyphen...), every dash and
+    minus sign as "-", and a hyphen between letters as a space ("forty-five", "u-turn": the
+    model learnt them as two words)."""
+    t = unicodedata.normalize("NFKC", text)
+    t = "".join(c for c in t if unicodedata.category(c) != "Cf")
+    return _WORD_HYPHEN.sub(" ", t.translate(_DASHES))
 
 
 @dataclass
@@ -127,7 +150,7 @@ class Parser:
     def parse(self, text: str, scene: str = "") -> ParseResult:
         t0 = time.perf_counter()
         raw = text if isinstance(text, str) else ""
-        clean = raw.strip()
+        clean = normalize(raw).strip()
         timings = {}
         if not clean:
             return ParseResult(raw, ifc.Plan(), 1.0, "rule", "empty instruction", timings={"parse_ms": 0.0})
@@ -153,6 +176,11 @@ class Parser:
         conf = float(min(actionable, min(sprob) if sprob else 1.0, float(np.mean(slot_p))))
         for s in dec.plan.steps:
             if s.skill in ("go_to", "find") and s.target.color is None and s.target.shape is None:
-                conf = min(conf, 0.3)
+                conf = min(conf, DOUBT_CONFIDENCE)
                 dec.notes.append(f"{s.skill}: no colour or shape understood")
-        return ParseResult(raw, dec.plan, conf, "model", "parsed", dec.notes, {"parse_ms": (time.perf_counter() - t0) * 1000})
+        reason = "parsed"
+        if dec.doubts:  # the agent asks rather than guess
+            conf = min(conf, DOUBT_CONFIDENCE)
+            reason = "; ".join(dec.doubts)
+            dec.notes.extend(d for d in dec.doubts if d not in dec.notes)
+        return ParseResult(raw, dec.plan, conf, "model", reason, dec.notes, {"parse_ms": (time.perf_counter() - t0) * 1000})
