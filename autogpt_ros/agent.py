@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
 from autogpt_ros import interfaces as ifc
-from autogpt_ros.memory import ObjectMemory, Sighting
-from autogpt_ros.robot import load_robot
+from autogpt_ros import memory as object_memory
+from autogpt_ros.memory import Remembered
 
 
 #: an e-stop raised this long before a spoken or typed "stop" belongs to that stop (seconds)
@@ -51,8 +51,7 @@ class Agent:
         self.parse = parse  # text -> ParseResult
         self.cfg = config or AgentConfig()
         self.clock = clock
-        self.memory = ObjectMemory(camera_offset=load_robot().camera.xyz[0])
-        self.memory_resets = 0
+        self.remembered: List[Remembered] = []  # from fusion_node's /agent/memory: one owner of the memory
         self.latest_objects: Optional[ifc.ObjectsPayload] = None
         self.latest_objects_t = -1e9
         self.scene = "I have not seen anything yet."
@@ -75,13 +74,13 @@ class Agent:
     # ---- inputs --------------------------------------------------------------
     def objects(self, payload: ifc.ObjectsPayload, now: float) -> None:
         self.latest_objects, self.latest_objects_t = payload, now
-        sightings = [Sighting(o.color, o.shape, o.bearing_rad, o.distance_m) for o in payload.objects if o.distance_m is not None]
-        self.memory.observe(sightings, self.pose, now)
+
+    def memory(self, payload: ifc.MemoryPayload) -> None:
+        """What fusion_node remembers (it forgets, and empties it when odometry jumps)."""
+        self.remembered = [Remembered(o.color, o.shape, o.x, o.y, o.last_seen, o.seen_count) for o in payload.objects]
 
     def odometry(self, pose: Tuple[float, float, float]) -> None:
         self.pose = pose
-        if self.memory.note_pose(pose):
-            self.memory_resets += 1  # odometry jumped (a reset): remembered positions mean nothing now
 
     def estop(self, engaged: bool, mine: bool, now: float = 0.0) -> None:
         """An /agent/estop message: ``mine`` when this agent published it."""
@@ -191,7 +190,7 @@ class Agent:
         for s in steps:
             if s.skill == "go_to":
                 seen = self._visible(s.target, now)
-                known = self.memory.find(s.target.color, s.target.shape, self.pose)
+                known = object_memory.find(self.remembered, s.target.color, s.target.shape, self.pose)
                 prev = out[-1] if out else None
                 already_finding = prev is not None and prev.skill == "find" and prev.target == s.target
                 if not seen and not known and not already_finding:
@@ -238,7 +237,7 @@ class Agent:
                 o = seen[0]
                 d = f", {o.distance_m:.1f} m away" if o.distance_m is not None else ""
                 return f"go to the {o.label}: in view{d}", args
-            known = self.memory.find(step.target.color, step.target.shape, self.pose)
+            known = object_memory.find(self.remembered, step.target.color, step.target.shape, self.pose)
             if known:
                 b, d = known[0].relative(self.pose)
                 return f"go to the {step.target.label()}: remembered {d:.1f} m away at {math.degrees(b):.0f} degrees", args

@@ -86,6 +86,7 @@ TOPICS: Dict[str, Topic] = {t.name: t for t in [
     _t("/agent/goal", "std_msgs/msg/String", RELIABLE, RELIABLE, "reasoning_node", "JSON: the step being executed (schema autogpt_ros/goal)"),
     _t("/agent/decision", "std_msgs/msg/String", RELIABLE, RELIABLE, "reasoning_node", "JSON: every decision with reason and timings (schema autogpt_ros/decision)"),
     _t("/agent/say", "std_msgs/msg/String", RELIABLE, RELIABLE, "reasoning_node", "text for people: clarification questions, descriptions"),
+    _t("/agent/memory", "std_msgs/msg/String", LATCHED, LATCHED, "fusion_node", "JSON: objects remembered in the odometry frame (schema autogpt_ros/memory)"),
     _t("/agent/state", "std_msgs/msg/Float32MultiArray", RELIABLE, QoS("reliable", depth=1), "fusion_node", "observation vector with labelled layout"),
     _t("/agent/status", "std_msgs/msg/String", RELIABLE, RELIABLE, "policy_node", "JSON: skill progress (schema autogpt_ros/status)"),
     _t("/agent/estop", "std_msgs/msg/Bool", LATCHED, LATCHED, "anyone", "emergency stop: true stops, false releases"),
@@ -120,6 +121,7 @@ GOAL = "/agent/goal"
 DECISION = "/agent/decision"
 SAY = "/agent/say"
 STATE = "/agent/state"
+MEMORY = "/agent/memory"
 STATUS = "/agent/status"
 ESTOP = "/agent/estop"
 CMD_VEL = "/cmd_vel"
@@ -293,6 +295,25 @@ class ObjectsPayload(Payload):
     objects: List[DetectedObject] = Field(default_factory=list)
 
 
+class RememberedObject(_Strict):
+    color: Optional[Color] = None
+    shape: Optional[Shape] = None
+    x: float = Field(allow_inf_nan=False)  # odometry frame, metres
+    y: float = Field(allow_inf_nan=False)
+    last_seen: float = 0.0  # seconds (the node's clock)
+    seen_count: int = Field(1, ge=1)
+
+
+class MemoryPayload(Payload):
+    """Every object fusion_node remembers (seen, not since forgotten), in ``frame_id``.
+    Emptied when odometry jumps (a reset): old positions mean nothing in the new frame."""
+
+    SCHEMA: ClassVar[str] = "autogpt_ros/memory"
+    stamp: float = 0.0
+    frame_id: str = "odom"
+    objects: List[RememberedObject] = Field(default_factory=list)
+
+
 class GoalPayload(Payload):
     SCHEMA: ClassVar[str] = "autogpt_ros/goal"
     goal_id: str
@@ -374,4 +395,4 @@ def decode(cls: Type[P], text: Union[str, bytes]) -> P:
         raise PayloadError(f"{name}: {errs}") from None
 
 
-SCHEMAS: Dict[str, Type[Payload]] = {c.SCHEMA: c for c in (ObjectsPayload, GoalPayload, DecisionPayload, StatusPayload, WorldPayload)}
+SCHEMAS: Dict[str, Type[Payload]] = {c.SCHEMA: c for c in (ObjectsPayload, MemoryPayload, GoalPayload, DecisionPayload, StatusPayload, WorldPayload)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple
 
 from autogpt_ros.frames import wrap
 
@@ -128,7 +128,12 @@ class ObjectMemory:
 
     def find(self, color: Optional[str], shape: Optional[str], pose: Optional[Tuple[float, float, float]] = None) -> List[Remembered]:
         """Entries matching colour and shape (None matches any), nearest first when pose is given."""
-        hits = [r for r in self.objects if r.matches(color, shape)]
-        if pose is not None:
-            hits.sort(key=lambda r: r.relative(pose)[1])
-        return hits
+        return find(self.objects, color, shape, pose)
+
+
+def find(objects: Iterable[Remembered], color: Optional[str], shape: Optional[str], pose: Optional[Tuple[float, float, float]] = None) -> List[Remembered]:
+    """Entries matching colour and shape (None matches any), nearest first when pose is given."""
+    hits = [r for r in objects if r.matches(color, shape)]
+    if pose is not None:
+        hits.sort(key=lambda r: r.relative(pose)[1])
+    return hits

@@ -132,3 +132,31 @@ def test_stale_state_stops_the_robot(driving_graph, probe):
     recent = probe.received(cmd)
     assert recent and all(c.linear.x == 0.0 and c.angular.z == 0.0 for c in recent)
     pol.wait_for_output(r"state is .* old", timeout=5)
+
+
+def test_fusion_node_publishes_the_one_object_memory(procs, probe):
+    """fusion_node remembers what the camera saw in the odometry frame and publishes it on
+    /agent/memory (reasoning_node grounds from it); an odometry jump (a reset) empties it."""
+    from nav_msgs.msg import Odometry
+
+    fus = procs([tool("fusion_node")])
+    time.sleep(2.0)
+    mem = probe.subscribe(ifc.MEMORY)
+    odom_pub, obj_pub = probe.publisher(ifc.ODOM), probe.publisher(ifc.OBJECTS)
+    od = Odometry()
+    od.pose.pose.orientation.w = 1.0
+    seen = ifc.ObjectsPayload(objects=[ifc.DetectedObject(label="red box", color="red", shape="box", confidence=0.9, bbox=(0, 0, 9, 9), bearing_rad=0.0, distance_m=1.0)])
+    deadline = time.time() + 30
+    while time.time() < deadline and not [m for m in probe.received(mem) if '"red"' in m.data]:
+        odom_pub.publish(od)
+        obj_pub.publish(String(data=ifc.encode(seen)))
+        time.sleep(0.1)
+    m = ifc.decode(ifc.MemoryPayload, [m for m in probe.received(mem) if '"red"' in m.data][-1].data)
+    (o,) = m.objects
+    assert (o.color, o.shape, m.frame_id) == ("red", "box", "odom") and o.x == pytest.approx(1.0 + 0.13, abs=0.05) and abs(o.y) < 0.05
+    od.pose.pose.position.x = 50.0  # a jump no robot drives: a reset
+    probe.clear(mem)
+    for _ in range(20):
+        odom_pub.publish(od)
+        time.sleep(0.1)
+    assert ifc.decode(ifc.MemoryPayload, probe.wait_for(mem, lambda x: '"objects":[]' in x.data.replace(" ", ""), timeout=10).data).objects == []

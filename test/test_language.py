@@ -248,9 +248,10 @@ def test_agent_grounding_ignores_an_old_camera_frame(parser):
     taken from memory (where it was seen), not reported as in view."""
     ag = Agent(parser.parse, AgentConfig(objects_max_age=1.0))
     ag.objects(objects("red box"), 0.0)
+    ag.memory(ifc.MemoryPayload(objects=[ifc.RememberedObject(color="red", shape="box", x=1.1, y=0.0, last_seen=0.0)]))  # fusion_node's
     acts = ag.instruction("go to the red box", 5.0)
     d = [a.payload for a in acts if a.kind == "decision"][-1]
-    assert "in view" not in d.reason and d.skill == "go_to"
+    assert "in view" not in d.reason and d.skill == "go_to" and "remember" in d.reason
     ag.objects(objects("red box"), 5.5)
     acts = ag.instruction("go to the red box", 6.0)
     assert "in view" in [a.payload for a in acts if a.kind == "decision"][-1].reason

@@ -34,7 +34,6 @@ class Fusion:
         self.max_velocity = max_velocity
         self.memory = ObjectMemory(camera_offset=load_robot().camera.xyz[0] if camera_offset is None else camera_offset)
         self.tracker = TargetTracker(self.memory, hfov=camera_hfov)
-        self.memory_resets = 0
         self.goal: Optional[ifc.GoalPayload] = None
         self.pose: Optional[Tuple[float, float, float]] = None
         self.twist = (0.0, 0.0)
@@ -58,9 +57,13 @@ class Fusion:
         if not all(math.isfinite(x) for x in (*pose, *twist)):
             return False
         self.pose, self.twist, self.t_odom = pose, twist, t
-        if self.memory.note_pose(pose):
-            self.memory_resets += 1  # odometry jumped: remembered positions are meaningless now
+        self.memory.note_pose(pose)  # odometry jumped: remembered positions are meaningless now, cleared
         return True
+
+    def memory_payload(self, now: float) -> ifc.MemoryPayload:
+        """What is remembered, for /agent/memory (the one copy the other nodes read)."""
+        return ifc.MemoryPayload(stamp=now, objects=[ifc.RememberedObject(color=r.color, shape=r.shape, x=r.x, y=r.y, last_seen=r.last_seen, seen_count=r.seen_count)
+                                                     for r in self.memory.objects])
 
     def laser(self, scan: Scan, t: float) -> None:
         self.scan, self.t_scan = scan, t

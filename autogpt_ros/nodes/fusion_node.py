@@ -1,7 +1,8 @@
 """fusion_node: detections, goal, odometry and laser in; the policy's observation out.
 
 Subscribes ``/perception/objects``, ``/agent/goal``, ``/odom`` and ``/scan``;
-publishes ``/agent/state`` (Float32MultiArray) at ``rate`` Hz.  The array's
+publishes ``/agent/state`` (Float32MultiArray) at ``rate`` Hz and ``/agent/memory``
+(the objects it remembers: the one object memory of the agent).  The array's
 layout has one dimension whose label lists every element's name
 (``autogpt_ros.observation.LAYOUT``), and ``data_offset`` 0.  The logic is
 :class:`autogpt_ros.control.fusion.Fusion`.
@@ -39,6 +40,8 @@ class FusionNode(AgentNode):
         hfov = float(self.param("camera_hfov"))
         self.fusion = Fusion(float(self.param("max_age")), float(self.param("camera_offset")), (float(self.param("max_linear")), float(self.param("max_angular"))), hfov if hfov > 0 else None)
         self.pub_state = self.publisher(ifc.STATE)
+        self.pub_memory = self.publisher(ifc.MEMORY)
+        self._memory_sent = (None, -1e9)  # (what, when)
         self.subscription(ifc.OBJECTS, self.on_objects)
         self.subscription(ifc.GOAL, self.on_goal)
         self.subscription(ifc.ODOM, self.on_odom)
@@ -72,6 +75,16 @@ class FusionNode(AgentNode):
         if stale:
             self.get_logger().warning(f"stale inputs: {', '.join(stale)}", throttle_duration_sec=5.0)
         self.pub_state.publish(state_message(obs))
+        self.publish_memory()
+
+    def publish_memory(self) -> None:
+        """/agent/memory when what is remembered changes (by a centimetre or more) and at
+        least once a second."""
+        now = self.now_s()
+        what = tuple((r.color, r.shape, round(r.x, 2), round(r.y, 2)) for r in self.fusion.memory.objects)
+        if what != self._memory_sent[0] or now - self._memory_sent[1] >= 1.0:
+            self._memory_sent = (what, now)
+            self.pub_memory.publish(String(data=ifc.encode(self.fusion.memory_payload(now))))
 
 
 main = main_for(FusionNode)

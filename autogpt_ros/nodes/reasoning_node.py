@@ -1,8 +1,9 @@
 """reasoning_node: instructions in, plans and goals out (the fine-tuned language model).
 
 Subscribes ``/agent/instruction`` and ``/speech/transcript`` (instructions),
-``/perception/objects`` and ``/perception/scene`` (grounding), ``/odom``
-(remembering where objects were), ``/agent/status`` (step results) and
+``/perception/objects`` and ``/perception/scene`` (what is in view),
+``/agent/memory`` (what fusion_node remembers, and where), ``/odom`` (where the
+robot is now), ``/agent/status`` (step results) and
 ``/agent/estop``; publishes ``/agent/goal`` (the step being executed),
 ``/agent/decision`` (every decision with reason, source, confidence and
 timings), ``/agent/say`` (clarifications, descriptions) and ``/agent/estop``
@@ -71,6 +72,7 @@ class ReasoningNode(AgentNode):
         self.subscription(ifc.INSTRUCTION, lambda m: self.on_text(m, "typed"))
         self.subscription(ifc.TRANSCRIPT, lambda m: self.on_text(m, "spoken"))
         self.subscription(ifc.OBJECTS, self.on_objects)
+        self.subscription(ifc.MEMORY, self.on_memory)
         self.subscription(ifc.SCENE, self.on_scene)
         self.subscription(ifc.STATUS, self.on_status)
         self.subscription(ifc.ESTOP, self.on_estop)
@@ -133,6 +135,12 @@ class ReasoningNode(AgentNode):
         if payload is not None:
             with self._lock:
                 self.agent.objects(payload, self.now_s())
+
+    def on_memory(self, msg: String) -> None:
+        payload = self.payload(ifc.MemoryPayload, msg, "agent/memory")
+        if payload is not None:
+            with self._lock:
+                self.agent.memory(payload)
 
     def on_scene(self, msg: String) -> None:
         with self._lock:
