@@ -153,6 +153,9 @@ class Agent:
         return actions
 
     def _clarify(self, res) -> str:
+        why = (getattr(res, "reason", "") or "").split(": ", 1)[-1].strip()
+        if why.endswith("?"):  # the parser's own doubt, put as a question ("I do not know the word 'mauve': ...")
+            return why[0].upper() + why[1:]
         for s in res.plan.steps:
             if s.skill in ("go_to", "find") and s.target.color is None and s.target.shape is None:
                 return "Which object do you mean? Please tell me its colour and shape."

@@ -132,3 +132,9 @@ def test_parse_cli_reports_the_doubt():
     assert json.loads(out.stdout) == {"steps": [{"skill": "move", "direction": "forward", "distance_m": 0.0}]}
     info = json.loads(out.stderr.strip().splitlines()[-1])
     assert info["confidence"] < 0.5 and "negative distance (-5 m)" in info["reason"]
+
+
+@pytest.mark.parametrize("text,question", [("move -5 m", "negative distance"), ("go to the mauve ball", "mauve")])
+def test_the_agent_asks_the_parsers_own_question(parser, text, question):
+    goals, said = asks(parser, text)
+    assert not goals and said and question in said[0] and said[0].endswith("?")
