@@ -1,4 +1,7 @@
-"""Subcommands of ``autogpt-ros`` beyond launch/run (registered on import)."""
+"""The ``autogpt-ros`` subcommands: for each, ``cmd_<name>(args) -> exit code`` and
+``add_<name>(subparsers, name)``, which adds its parser (autogpt_ros/cli.py lists them all).
+
+Subcommands import what they need when they run, so ``--help`` is instant."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +9,85 @@ import re
 import os
 import sys
 
-from autogpt_ros.cli import subcommand
 from autogpt_ros.perception.runtime import RUNTIMES
+
+
+# ---------------------------------------------------------------- launch / run
+
+
+def cmd_launch(a) -> int:
+    from autogpt_ros.tools import launcher
+
+    try:
+        path = launcher.resolve_launch_file(a.file)
+        args = launcher.parse_launch_args(a.args)
+        if a.show_args:
+            desc = launcher.load(path, {})
+            for name, (default, doc) in desc.declared.items():
+                print(f"'{name}':\n    {doc}\n    (default: {default!r})")
+            return 0
+        if a.print:
+            print(launcher.describe(launcher.load(path, args)))
+            return 0
+        return launcher.run(path, args)
+    except launcher.LaunchError as e:
+        print(f"autogpt-ros launch: error: {e}", file=sys.stderr)
+        return 2
+
+
+def cmd_run(a) -> int:
+    from autogpt_ros.nodes import node_class
+    from autogpt_ros.nodes.base import run_nodes
+
+    try:
+        classes = [node_class(n) for n in a.nodes]
+    except KeyError as e:
+        print(f"autogpt-ros run: error: {e.args[0]}", file=sys.stderr)
+        return 2
+    ros_args = ["--ros-args"]
+    for f in a.params_file:
+        ros_args += ["--params-file", f]
+    ros_args += a.ros_args
+    return run_nodes(classes, [sys.argv[0]] + ros_args)
+
+
+def add_launch(sub, name: str) -> None:
+    p = sub.add_parser(
+        name,
+        help="run a ROS 2 XML launch file (no ros2 launch needed)",
+        description=(
+            "Run a ROS 2 XML launch file the way `ros2 launch` would: every <node> is started as its "
+            "executable with --ros-args (node name, namespace, parameter files, remaps), output prefixed "
+            "with [name-N]; Ctrl-C or SIGTERM ends every child; a crashed child is reported and, with "
+            "respawn=\"true\", restarted.  FILE is a path or a file name in share/autogpt_ros/launch "
+            "(for example sim.launch.xml).  Supported: <launch> <arg> <let> <node> <param> <remap> "
+            "<group> <push-ros-namespace> <include> <set-env> <unset-env> <set_parameter>, if/unless, "
+            "$(var) $(env) $(optenv) $(find-pkg-share) $(find-pkg-prefix) $(dirname) $(filename) $(anon)."
+        ),
+        epilog="example: autogpt-ros launch sim.launch.xml seed:=3 use_sim_time:=true",
+    )
+    p.add_argument("file", help="launch file path or name")
+    p.add_argument("args", nargs="*", help="launch arguments as name:=value")
+    p.add_argument("--show-args", "-s", action="store_true", help="list the file's arguments and exit")
+    p.add_argument("--print", "-p", action="store_true", help="print the nodes, parameters and remaps it would start, and exit")
+    p.set_defaults(func=cmd_launch)
+
+
+def add_run(sub, name: str) -> None:
+    p = sub.add_parser(
+        name,
+        help="run several nodes in one process (manual composition)",
+        description=(
+            "Run the named nodes in one process on one single-threaded executor, for the lowest latency "
+            "between them (intra-process hops skip DDS serialisation).  Parameter files apply as with "
+            "ros2 run; anything after --ros-args is passed to rclpy (remaps, -p name:=value, __ns)."
+        ),
+        epilog="example: autogpt-ros run sim_node --params-file config/sim.yaml --ros-args -p seed:=4",
+    )
+    p.add_argument("nodes", nargs="+", help="node names (sim_node, camera_node, ...)")
+    p.add_argument("--params-file", action="append", default=[], help="a YAML file with ros__parameters (repeatable)")
+    p.add_argument("--ros-args", nargs=argparse.REMAINDER, default=[], help="rclpy arguments")
+    p.set_defaults(func=cmd_run)
 
 
 # ------------------------------------------------------------------------ sim
@@ -49,10 +129,9 @@ def cmd_sim(a) -> int:
     return run_nodes([SimNode], [sys.argv[0]] + ros + list(a.ros_args))
 
 
-@subcommand
-def _sim(sub):
+def add_sim(sub, name: str) -> None:
     p = sub.add_parser(
-        "sim",
+        name,
         help="run the embedded simulator, or write pictures / a Gazebo world of a scenario",
         description=(
             "run (default): sim_node in this process, publishing what Gazebo + ros_gz_bridge would. "
@@ -108,9 +187,8 @@ def cmd_bench(a) -> int:
     return 0
 
 
-@subcommand
-def _bench(sub):
-    p = sub.add_parser("bench", help="measure speed and quality; prints figures and writes JSON", description="Benchmarks print their figures and write them as JSON (tests never time anything).")
+def add_bench(sub, name: str) -> None:
+    p = sub.add_parser(name, help="measure speed and quality; prints figures and writes JSON", description="Benchmarks print their figures and write them as JSON (tests never time anything).")
     p.add_argument("what", choices=["sim", "perception", "speech", "language", "policy", "safety", "all"])
     p.add_argument("--trials", type=int, default=10, help="safety: times each input is silenced")
     p.add_argument("--seed", type=int, default=7, help="perception: scenario seed")
@@ -166,9 +244,8 @@ def cmd_evaluate_policy(a) -> int:
     return 0
 
 
-@subcommand
-def _training(sub):
-    p = sub.add_parser("train-vision", help="render labelled frames from the simulator and train the perception model",
+def add_train_vision(sub, name: str) -> None:
+    p = sub.add_parser(name, help="render labelled frames from the simulator and train the perception model",
                        description="Renders labelled frames (MuJoCo segmentation gives the labels), trains the colour segmenter and the shape classifier with a progress bar, prints per-class precision/recall/F1 on held-out worlds, saves a confusion-matrix PNG and writes the weights.")
     p.add_argument("--frames", type=int, default=1600)
     p.add_argument("--epochs", type=int, default=16)
@@ -180,7 +257,9 @@ def _training(sub):
                    help="keep the colour segmenter of this checkpoint and train only the shape classifier (same frames and seed give the same data)")
     p.set_defaults(func=cmd_train_vision)
 
-    p = sub.add_parser("train-language", help="fine-tune the language model (LoRA over MiniLM) and report",
+
+def add_train_language(sub, name: str) -> None:
+    p = sub.add_parser(name, help="fine-tune the language model (LoRA over MiniLM) and report",
                        description="Generates instructions from the grammar templates, fine-tunes all-MiniLM-L6-v2 with LoRA (AdamW, early stopping on validation exact match), prints per-label precision/recall/F1, evaluates on the hand-written paraphrases and writes the adapter + heads.")
     p.add_argument("--sentences", type=int, default=3600)
     p.add_argument("--validation", type=int, default=400)
@@ -191,7 +270,9 @@ def _training(sub):
     p.add_argument("--report-dir", default="reports")
     p.set_defaults(func=cmd_train_language)
 
-    p = sub.add_parser("train-policy", help="train the go_to/find policy with stable-baselines3",
+
+def add_train_policy(sub, name: str) -> None:
+    p = sub.add_parser(name, help="train the go_to/find policy with stable-baselines3",
                        description="Trains on vectorised simulator environments with a progress bar, evaluates on fixed seeds, keeps the best checkpoint, writes CSV logs and a learning-curve PNG, and exports the actor and critic to plain PyTorch.")
     p.add_argument("--algo", choices=["ppo", "sac", "dqn"], default="ppo")
     p.add_argument("--steps", type=int, default=1_000_000)
@@ -203,7 +284,9 @@ def _training(sub):
     p.add_argument("--init", default="", help="continue training from a saved stable-baselines3 model (OUT/best_ppo.zip)")
     p.set_defaults(func=cmd_train_policy)
 
-    p = sub.add_parser("evaluate-policy", help="evaluate a policy in the simulator without ROS")
+
+def add_evaluate_policy(sub, name: str) -> None:
+    p = sub.add_parser(name, help="evaluate a policy in the simulator without ROS")
     p.add_argument("--episodes", type=int, default=100)
     p.add_argument("--seed", type=int, default=2_000_000, help="first world seed (training uses seeds below 1,000,000)")
     p.add_argument("--weights", default="")
@@ -245,9 +328,8 @@ def cmd_parse(a) -> int:
     return 0
 
 
-@subcommand
-def _parse(sub):
-    p = sub.add_parser("parse", help="turn an instruction into the goal JSON", description="Prints the goal of TEXT as one JSON line; with --jsonl FILE reads lines of {\"text\": ...} and prints one goal per line, in order.")
+def add_parse(sub, name: str) -> None:
+    p = sub.add_parser(name, help="turn an instruction into the goal JSON", description="Prints the goal of TEXT as one JSON line; with --jsonl FILE reads lines of {\"text\": ...} and prints one goal per line, in order.")
     p.add_argument("text", nargs="*")
     p.add_argument("--jsonl", default="")
     p.add_argument("--backend", choices=["model", "causal_lm"], default="model")
@@ -282,9 +364,8 @@ def cmd_transcribe(a) -> int:
     return code
 
 
-@subcommand
-def _transcribe(sub):
-    p = sub.add_parser("transcribe", help="print one transcript per WAV file, in order")
+def add_transcribe(sub, name: str) -> None:
+    p = sub.add_parser(name, help="print one transcript per WAV file, in order")
     p.add_argument("files", nargs="+")
     p.add_argument("--backend", choices=["pocketsphinx", "whisper"], default="pocketsphinx")
     p.add_argument("--whisper-model", default="tiny.en")
@@ -434,9 +515,8 @@ def _trajectory_png(results, path: str) -> None:
     plt.close(fig)
 
 
-@subcommand
-def _evaluate(sub):
-    p = sub.add_parser("evaluate", help="run the whole graph over DDS and measure task success and latency",
+def add_evaluate(sub, name: str) -> None:
+    p = sub.add_parser(name, help="run the whole graph over DDS and measure task success and latency",
                        description="Starts sim.launch.xml (sim_node and the five agent nodes as processes), and for each episode resets the world with its seed, gives one instruction (typed on /agent/instruction, or with --spoken synthesised with espeak-ng into microphone_node), and judges the result from /sim/ground_truth.")
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--seed", type=int, default=3_000_000)
@@ -502,9 +582,8 @@ def qos(topic):
     return ifc.qos_profile(topic, "sub")
 
 
-@subcommand
-def _demo(sub):
-    p = sub.add_parser("demo", help="the main job: the simulated robot hears an instruction, plans, and drives there")
+def add_demo(sub, name: str) -> None:
+    p = sub.add_parser(name, help="the main job: the simulated robot hears an instruction, plans, and drives there")
     p.add_argument("--out", default="demo_out")
     p.add_argument("--scenario", default="red_box_ahead")
     p.add_argument("--text", default="go to the red box")
@@ -524,9 +603,8 @@ def cmd_docs(a) -> int:
     return 0
 
 
-@subcommand
-def _docs(sub):
-    p = sub.add_parser("docs", help="print (or --write into README.md) the node/topic reference generated from the code")
+def add_docs(sub, name: str) -> None:
+    p = sub.add_parser(name, help="print (or --write into README.md) the node/topic reference generated from the code")
     p.add_argument("--write", action="store_true")
     p.add_argument("--readme", default="README.md")
     p.set_defaults(func=cmd_docs)
