@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from autogpt_ros import interfaces as ifc
-from autogpt_ros.tools import launcher
+from autogpt_ros.tools import launch_xml, supervisor
 from autogpt_ros.tools.docs import BEGIN, END, reference
 from autogpt_ros.nodes import NODES, node_class
 from autogpt_ros.params import COMMON
@@ -23,11 +23,11 @@ def declared(exe):
 @pytest.mark.parametrize("path", FILES, ids=os.path.basename)
 @pytest.mark.parametrize("args", [{}, {"namespace": "robot1", "use_sim_time": "true"}])
 def test_launch_file_nodes_params_and_remaps(path, args):
-    desc = launcher.load(path, {k: v for k, v in args.items() if k in launcher.load(path, {}).declared})
+    desc = launch_xml.load(path, {k: v for k, v in args.items() if k in launch_xml.load(path, {}).declared})
     assert desc.nodes
     for node in desc.nodes:
         assert node.executable in NODES, node.executable
-        assert os.access(launcher.find_executable(node.package, node.executable), os.X_OK)
+        assert os.access(supervisor.find_executable(node.package, node.executable), os.X_OK)
         names = declared(node.executable)
         for key, value in node.params:
             if key == "file":
@@ -45,7 +45,7 @@ def test_launch_file_nodes_params_and_remaps(path, args):
 
 
 def test_agent_launch_has_the_arguments_a_robot_needs():
-    desc = launcher.load(os.path.join(ROOT, "launch", "agent.launch.xml"), {"image": "/oakd/image", "cmd_vel": "/base/cmd_vel", "namespace": "r1"})
+    desc = launch_xml.load(os.path.join(ROOT, "launch", "agent.launch.xml"), {"image": "/oakd/image", "cmd_vel": "/base/cmd_vel", "namespace": "r1"})
     assert {"namespace", "use_sim_time", "speech_source", "speech_backend", "language_backend", "image", "camera_info", "depth", "scan", "odom", "cmd_vel"} <= set(desc.declared)
     by = {n.label: n for n in desc.nodes}
     assert set(by) == {"camera_node", "microphone_node", "reasoning_node", "fusion_node", "policy_node"}
@@ -55,12 +55,12 @@ def test_agent_launch_has_the_arguments_a_robot_needs():
 
 
 def test_sim_launch_includes_the_agent_on_sim_time():
-    desc = launcher.load(os.path.join(ROOT, "launch", "sim.launch.xml"), {"seed": "4"})
+    desc = launch_xml.load(os.path.join(ROOT, "launch", "sim.launch.xml"), {"seed": "4"})
     by = {n.label: n for n in desc.nodes}
     assert set(by) == {"sim_node", "camera_node", "microphone_node", "reasoning_node", "fusion_node", "policy_node"}
     assert ("seed", 4) in by["sim_node"].params
     assert ("use_sim_time", True) in by["policy_node"].params
-    assert [n.label for n in launcher.load(os.path.join(ROOT, "launch", "sim.launch.xml"), {"with_agent": "false"}).nodes] == ["sim_node"]
+    assert [n.label for n in launch_xml.load(os.path.join(ROOT, "launch", "sim.launch.xml"), {"with_agent": "false"}).nodes] == ["sim_node"]
 
 
 def test_readme_reference_is_generated_from_the_code():

@@ -8,7 +8,7 @@ import time
 import pytest
 import yaml
 
-from autogpt_ros.tools import launcher
+from autogpt_ros.tools import launch_xml, supervisor
 from conftest import ROOT, launch_cmd, pid_alive, tool
 
 HERE = os.path.join(ROOT, "test", "launch")
@@ -16,7 +16,7 @@ HERE = os.path.join(ROOT, "test", "launch")
 
 def test_features_parse_like_ros2_launch(monkeypatch):
     monkeypatch.delenv("AUTOGPT_TEST_UNSET", raising=False)
-    desc = launcher.load(os.path.join(HERE, "features.launch.xml"), {"use_sim_time": "true"})
+    desc = launch_xml.load(os.path.join(HERE, "features.launch.xml"), {"use_sim_time": "true"})
     names = [n.label for n in desc.nodes]
     assert names == ["sim", "extra", "from_include"]  # `never` is switched off by unless=
     sim, extra, inc = desc.nodes
@@ -33,7 +33,7 @@ def test_features_parse_like_ros2_launch(monkeypatch):
 
 
 def test_conditions_and_overrides():
-    desc = launcher.load(os.path.join(HERE, "features.launch.xml"), {"with_extra": "false", "robot": "r2"})
+    desc = launch_xml.load(os.path.join(HERE, "features.launch.xml"), {"with_extra": "false", "robot": "r2"})
     assert [n.label for n in desc.nodes] == ["sim", "never", "from_include"]
     assert desc.nodes[0].namespace == "/r2/inner"
 
@@ -47,33 +47,33 @@ def test_conditions_and_overrides():
     ],
 )
 def test_bad_arguments_are_clear_errors(args, match):
-    with pytest.raises(launcher.LaunchError, match=match):
-        launcher.load(os.path.join(HERE, "features.launch.xml"), args)
+    with pytest.raises(launch_xml.LaunchError, match=match):
+        launch_xml.load(os.path.join(HERE, "features.launch.xml"), args)
 
 
 def test_unsupported_tag_names_tag_and_line():
-    with pytest.raises(launcher.LaunchError, match=r"bad_tag.launch.xml:4: unsupported tag <executable>"):
-        launcher.load(os.path.join(HERE, "bad_tag.launch.xml"))
+    with pytest.raises(launch_xml.LaunchError, match=r"bad_tag.launch.xml:4: unsupported tag <executable>"):
+        launch_xml.load(os.path.join(HERE, "bad_tag.launch.xml"))
 
 
 def test_malformed_xml_and_required_args(tmp_path):
     bad = tmp_path / "bad.launch.xml"
     bad.write_text("<launch><node pkg='a'></launch>")
-    with pytest.raises(launcher.LaunchError, match="not well-formed"):
-        launcher.load(str(bad))
+    with pytest.raises(launch_xml.LaunchError, match="not well-formed"):
+        launch_xml.load(str(bad))
     req = tmp_path / "req.launch.xml"
     req.write_text('<launch>\n<arg name="must"/>\n</launch>')
-    with pytest.raises(launcher.LaunchError, match=r"req.launch.xml:2: launch argument 'must' is required"):
-        launcher.load(str(req))
+    with pytest.raises(launch_xml.LaunchError, match=r"req.launch.xml:2: launch argument 'must' is required"):
+        launch_xml.load(str(req))
     sub = tmp_path / "sub.launch.xml"
     sub.write_text('<launch><let name="a" value="$(command ls)"/></launch>')
-    with pytest.raises(launcher.LaunchError, match=r"unsupported substitution \$\(command"):
-        launcher.load(str(sub))
+    with pytest.raises(launch_xml.LaunchError, match=r"unsupported substitution \$\(command"):
+        launch_xml.load(str(sub))
 
 
 def test_command_line_is_what_ros2_launch_runs(tmp_path):
-    desc = launcher.load(os.path.join(HERE, "features.launch.xml"), {})
-    cmd = launcher.command_line(desc.nodes[0], str(tmp_path), 0)
+    desc = launch_xml.load(os.path.join(HERE, "features.launch.xml"), {})
+    cmd = supervisor.command_line(desc.nodes[0], str(tmp_path), 0)
     assert cmd[0].endswith(os.path.join("lib", "autogpt_ros", "sim_node"))
     assert cmd[1] == "--ros-args"
     assert cmd[2:6] == ["-r", "__node:=sim", "-r", "__ns:=/bot1/inner"]
@@ -89,7 +89,7 @@ def test_every_package_launch_file_parses():
     files = sorted(f for f in glob.glob(os.path.join(ROOT, "launch", "*.launch.xml")) if not f.endswith("gazebo.launch.xml"))
     assert files
     for f in files:
-        desc = launcher.load(f, {})
+        desc = launch_xml.load(f, {})
         for node in desc.nodes:
             assert node.package == "autogpt_ros"
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from autogpt_ros.tools import launcher
+from autogpt_ros.tools import launch_xml
 from conftest import ROOT, launch_cmd, pid_alive
 
 HERE = os.path.join(ROOT, "test", "launch")
@@ -66,22 +66,22 @@ def test_sigint_shutdown_still_ends_children_cleanly(procs):
 
 def test_self_include_is_a_clear_error_naming_the_file():
     with pytest.raises(
-        launcher.LaunchError,
+        launch_xml.LaunchError,
         match=r"self_include\.launch\.xml:5: recursive <include>: self_include\.launch\.xml -> self_include\.launch\.xml",
     ):
-        launcher.load(os.path.join(HERE, "self_include.launch.xml"))
+        launch_xml.load(os.path.join(HERE, "self_include.launch.xml"))
 
 
 def test_include_cycle_through_another_file_names_both_files():
-    with pytest.raises(launcher.LaunchError, match=r"recursive <include>: cycle_a\.launch\.xml -> cycle_b\.launch\.xml -> cycle_a\.launch\.xml") as e:
-        launcher.load(os.path.join(HERE, "cycle_a.launch.xml"))
+    with pytest.raises(launch_xml.LaunchError, match=r"recursive <include>: cycle_a\.launch\.xml -> cycle_b\.launch\.xml -> cycle_a\.launch\.xml") as e:
+        launch_xml.load(os.path.join(HERE, "cycle_a.launch.xml"))
     assert "cycle_a.launch.xml:4" in str(e.value) and "cycle_b.launch.xml:5" in str(e.value)
     # started from the other file, the same cycle is found
-    with pytest.raises(launcher.LaunchError, match=r"recursive <include>: cycle_[ab]\.launch\.xml -> cycle_[ab]\.launch\.xml -> cycle_[ab]\.launch\.xml") as e:
-        launcher.load(os.path.join(HERE, "cycle_b.launch.xml"))
+    with pytest.raises(launch_xml.LaunchError, match=r"recursive <include>: cycle_[ab]\.launch\.xml -> cycle_[ab]\.launch\.xml -> cycle_[ab]\.launch\.xml") as e:
+        launch_xml.load(os.path.join(HERE, "cycle_b.launch.xml"))
     assert "cycle_a.launch.xml" in str(e.value) and "cycle_b.launch.xml" in str(e.value)
 
 
 def test_a_guarded_self_include_that_ends_is_allowed():
-    desc = launcher.load(os.path.join(HERE, "include_self_once.launch.xml"))
+    desc = launch_xml.load(os.path.join(HERE, "include_self_once.launch.xml"))
     assert [n.label for n in desc.nodes] == ["sim_first_true", "sim_first_false"]

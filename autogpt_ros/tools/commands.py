@@ -16,21 +16,21 @@ from autogpt_ros.perception.runtime import RUNTIMES
 
 
 def cmd_launch(a) -> int:
-    from autogpt_ros.tools import launcher
+    from autogpt_ros.tools import launch_xml, supervisor
 
     try:
-        path = launcher.resolve_launch_file(a.file)
-        args = launcher.parse_launch_args(a.args)
+        path = launch_xml.resolve_launch_file(a.file)
+        args = launch_xml.parse_launch_args(a.args)
         if a.show_args:
-            desc = launcher.load(path, {})
+            desc = launch_xml.load(path, {})
             for name, (default, doc) in desc.declared.items():
                 print(f"'{name}':\n    {doc}\n    (default: {default!r})")
             return 0
         if a.print:
-            print(launcher.describe(launcher.load(path, args)))
+            print(launch_xml.describe(launch_xml.load(path, args)))
             return 0
-        return launcher.run(path, args)
-    except launcher.LaunchError as e:
+        return supervisor.run(path, args)
+    except launch_xml.LaunchError as e:
         print(f"autogpt-ros launch: error: {e}", file=sys.stderr)
         return 2
 
