@@ -20,6 +20,7 @@ from tqdm import tqdm
 from autogpt_ros.language import model as LM
 from autogpt_ros.language.data import SKILL_LABELS, TAGS, Sample, generate
 from autogpt_ros.language.decode import plan_to_dict
+from autogpt_ros.tools.early_stopping import EarlyStopping
 
 
 def paraphrases_path() -> str:
@@ -200,7 +201,7 @@ def train_language(out: str, report_dir: str, n_train: int = 3600, n_val: int = 
     steps_total = epochs * ((len(train) + batch - 1) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[lr, lr * 3], total_steps=steps_total, pct_start=0.1)
     ce = nn.CrossEntropyLoss(ignore_index=-100)
-    best, best_state, patience, history = -1.0, None, 0, []
+    stopper, history = EarlyStopping(patience=2), []
     val_items = [{"text": s.text, "goal": s.goal} for s in val]
     for ep in range(epochs):
         model.train()
@@ -224,15 +225,10 @@ def train_language(out: str, report_dir: str, n_train: int = 3600, n_val: int = 
         ev = evaluate_parser(_InMemoryParser(tok, model), val_items, "validation")
         history.append({"epoch": ep + 1, "loss": total / len(train), "val_exact_match": ev["exact_match"]})
         log(f"epoch {ep + 1}: loss {total / len(train):.4f}  validation exact match {ev['exact_match']:.4f}  slot F1 {ev['slot_f1']:.4f}")
-        if ev["exact_match"] > best + 1e-4:
-            best, patience = ev["exact_match"], 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k or not k.startswith("encoder.")}
-        else:
-            patience += 1
-            if patience >= 2:
-                log("early stopping: validation exact match did not improve for 2 epochs")
-                break
-    model.load_state_dict(best_state, strict=False)
+        if stopper.step(ev["exact_match"], lambda: {k: v.detach().clone() for k, v in model.state_dict().items() if "lora_" in k or not k.startswith("encoder.")}):
+            log(f"early stopping: validation exact match did not improve for {stopper.patience} epochs")
+            break
+    model.load_state_dict(stopper.best_state, strict=False)
     model.eval()
     meta = {"base": base, "n_train": n_train, "seed": seed, "history": history, "train_seconds": round(time.time() - t0, 1)}
     LM.save(out, model, lora_cfg, base, meta)

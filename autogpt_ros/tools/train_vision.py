@@ -33,6 +33,7 @@ from autogpt_ros.tools.vision_scoring import evaluate, iou
 from autogpt_ros.perception.geometry import Intrinsics
 from autogpt_ros.tools.plots import confusion_png
 from autogpt_ros.robot import load_robot
+from autogpt_ros.tools.early_stopping import EarlyStopping
 
 
 def seg_arrays(frames: List[Frame]):
@@ -83,7 +84,7 @@ def train_segmenter(train: List[Frame], val: List[Frame], epochs: int, seed: int
     steps = epochs * ((len(xt) + 31) // 32)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=4e-3, total_steps=steps)
     lossf = nn.CrossEntropyLoss(weight=weight)
-    best, best_state, patience = -1.0, None, 0
+    stopper = EarlyStopping(patience=4)
     for ep in range(epochs):
         net.train()
         perm = torch.randperm(len(xt), generator=g)
@@ -102,14 +103,10 @@ def train_segmenter(train: List[Frame], val: List[Frame], epochs: int, seed: int
             pred = torch.cat([net(xv[i : i + 64]).argmax(1) for i in range(0, len(xv), 64)])
         miou = mean_iou(pred, yv, len(M.COLOR_CLASSES))
         log(f"segmenter epoch {ep + 1}: loss {total / len(xt):.4f}  val object mIoU {miou:.4f}")
-        if miou > best + 1e-4:
-            best, best_state, patience = miou, {k: v.clone() for k, v in net.state_dict().items()}, 0
-        else:
-            patience += 1
-            if patience >= 4:
-                log("early stopping")
-                break
-    net.load_state_dict(best_state)
+        if stopper.step(miou, lambda: {k: v.clone() for k, v in net.state_dict().items()}):
+            log("early stopping")
+            break
+    net.load_state_dict(stopper.best_state)
     net.eval()
     return net, [round(float(v), 6) for v in weight]
 
@@ -181,7 +178,7 @@ def train_shapes(det: Detector, train: List[Frame], val: List[Frame], epochs: in
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
     freq = torch.bincount(lt, minlength=len(M.SHAPE_CLASSES)).float() + 1
     lossf = nn.CrossEntropyLoss(weight=(freq.sum() / freq).sqrt())
-    best, best_state, patience = -1.0, None, 0
+    stopper = EarlyStopping(patience=5)
     for ep in range(epochs):
         net.train()
         perm = torch.randperm(len(ct), generator=g)
@@ -211,14 +208,10 @@ def train_shapes(det: Detector, train: List[Frame], val: List[Frame], epochs: in
         # one score for both heads: a box edge off by 1 % of the crop costs as much as 2 % accuracy
         score = acc - 2.0 * berr - 0.5 * cerr
         log(f"shape epoch {ep + 1}: val accuracy {acc:.4f}, box edge error {berr:.4f}, centre error {cerr:.4f} crop widths")
-        if score > best + 1e-4:
-            best, best_state, patience = score, {k: v.clone() for k, v in net.state_dict().items()}, 0
-        else:
-            patience += 1
-            if patience >= 5:
-                log("early stopping")
-                break
-    net.load_state_dict(best_state)
+        if stopper.step(score, lambda: {k: v.clone() for k, v in net.state_dict().items()}):
+            log("early stopping")
+            break
+    net.load_state_dict(stopper.best_state)
     net.eval()
     return net
 

@@ -1,0 +1,34 @@
+"""The offline tools' small pieces: early stopping."""
+from autogpt_ros.tools.early_stopping import EarlyStopping
+
+
+def test_early_stopping_keeps_the_best_state_and_stops_after_patience_epochs_without_gain():
+    stopper = EarlyStopping(patience=2)
+    copies = []
+
+    def state(tag):
+        def copy():
+            copies.append(tag)
+            return tag
+        return copy
+
+    assert not stopper.step(0.5, state("a"))
+    assert not stopper.step(0.50005, state("b"))  # within min_delta: no gain
+    assert not stopper.step(0.7, state("c"))  # a gain resets the count
+    assert not stopper.step(0.6, state("d"))
+    assert stopper.step(0.7, state("e"))  # the second epoch in a row without gain
+    assert stopper.best_state == "c" and stopper.best == 0.7
+    assert copies == ["a", "c"]  # the state is copied only when it is the best so far
+
+
+def test_early_stopping_takes_a_state_as_well_as_a_function():
+    stopper = EarlyStopping(patience=1)
+    assert not stopper.step(0.1, {"w": 1})
+    assert stopper.step(0.1, {"w": 2})
+    assert stopper.best_state == {"w": 1}
+
+
+def test_early_stopping_needs_a_score_above_the_baseline():
+    stopper = EarlyStopping(patience=1)  # baseline -1.0, as the training loops always had
+    assert stopper.step(-1.5, {"w": 1})
+    assert stopper.best_state is None
