@@ -1,4 +1,4 @@
-"""The offline tools' small pieces: early stopping."""
+"""The offline tools' small pieces: early stopping, the train-policy command's defaults."""
 from autogpt_ros.tools.early_stopping import EarlyStopping
 
 
@@ -32,3 +32,21 @@ def test_early_stopping_needs_a_score_above_the_baseline():
     stopper = EarlyStopping(patience=1)  # baseline -1.0, as the training loops always had
     assert stopper.step(-1.5, {"w": 1})
     assert stopper.best_state is None
+
+
+def test_train_policy_steps_default_is_the_function_s(monkeypatch, tmp_path):
+    """`autogpt-ros train-policy` without --steps trains for train_policy's default number of steps."""
+    import inspect
+
+    from autogpt_ros import cli
+    from autogpt_ros.tools import train_policy as tp
+
+    assert inspect.signature(tp.train_policy).parameters["steps"].default == 1_000_000  # what the command always trained for
+    calls = []
+    monkeypatch.setattr(tp, "train_policy", lambda out_dir, **kw: calls.append(kw) or {})
+    a = cli.build_parser().parse_args(["train-policy", "--out", str(tmp_path)])
+    assert a.func(a) == 0
+    assert "steps" not in calls[0]
+    a = cli.build_parser().parse_args(["train-policy", "--out", str(tmp_path), "--steps", "5000"])
+    a.func(a)
+    assert calls[1]["steps"] == 5000

@@ -233,7 +233,8 @@ def cmd_train_policy(a) -> int:
     from autogpt_ros.tools.train_policy import train_policy
 
     export = a.export if a.export is not None else (os.path.join(_data_dir(), "policy.pt") if a.algo != "dqn" else None)
-    train_policy(a.out, algo=a.algo, steps=a.steps, seed=a.seed, eval_every=a.eval_every, eval_episodes=a.eval_episodes, export_path=export or None, init=a.init)
+    steps = {} if a.steps is None else {"steps": a.steps}  # the default is train_policy's
+    train_policy(a.out, algo=a.algo, seed=a.seed, eval_every=a.eval_every, eval_episodes=a.eval_episodes, export_path=export or None, init=a.init, **steps)
     return 0
 
 
@@ -275,7 +276,7 @@ def add_train_policy(sub, name: str) -> None:
     p = sub.add_parser(name, help="train the go_to/find policy with stable-baselines3",
                        description="Trains on vectorised simulator environments with a progress bar, evaluates on fixed seeds, keeps the best checkpoint, writes CSV logs and a learning-curve PNG, and exports the actor and critic to plain PyTorch.")
     p.add_argument("--algo", choices=["ppo", "sac", "dqn"], default="ppo")
-    p.add_argument("--steps", type=int, default=1_000_000)
+    p.add_argument("--steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/policy", help="folder for logs, curves and checkpoints")
     p.add_argument("--eval-every", type=int, default=100_000)

@@ -206,7 +206,7 @@ class _Recorder:
         plt.close(fig)
 
 
-def train_policy(out_dir: str, algo: str = "ppo", steps: int = 600_000, seed: int = 0, n_envs: int = 8, eval_every: int = 100_000, eval_episodes: int = 40, export_path: Optional[str] = None, init: str = "", log=print) -> dict:
+def train_policy(out_dir: str, algo: str = "ppo", steps: int = 1_000_000, seed: int = 0, n_envs: int = 8, eval_every: int = 100_000, eval_episodes: int = 40, export_path: Optional[str] = None, init: str = "", log=print) -> dict:
     from stable_baselines3 import DQN, PPO, SAC
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import DummyVecEnv
