@@ -322,10 +322,19 @@ def test_stop_then_more_steps_preempts_without_latching_the_estop(parser):
 def test_training_pipeline_runs_end_to_end_on_a_tiny_budget(tmp_path):
     """`autogpt-ros train-language` as users run it, on 48 sentences and one epoch: it writes a
     checkpoint the parser loads, the per-label report, the confusion matrix and the JSON report."""
+    import hashlib
+
+    import autogpt_ros
+
     out = tmp_path / "language.pt"
+    package_weights = os.path.join(os.path.dirname(autogpt_ros.__file__), "data", "language.pt")
+    with open(package_weights, "rb") as f:
+        committed = hashlib.sha256(f.read()).hexdigest()
     r = subprocess.run([tool("autogpt-ros"), "train-language", "--sentences", "48", "--validation", "16", "--epochs", "1",
                         "--out", str(out), "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
+    with open(package_weights, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == committed, "without --install the package's checkpoint stays as committed"
     assert "precision" in r.stdout and "B-COLOR" in r.stdout  # the seed's per-label table
     report = json.loads((tmp_path / "language_report.json").read_text())
     assert report["weights"] == str(out) and report["paraphrases"]["n"] >= 150

@@ -403,16 +403,22 @@ def test_train_vision_runs_end_to_end_on_a_tiny_budget(tmp_path):
     """`autogpt-ros train-vision` as users run it, on 40 frames and two epochs: it renders,
     trains both stages with falling loss, writes the per-class report, the confusion matrix,
     standard JSON and a checkpoint the detector loads like the committed one."""
+    import hashlib
     import json
     import re
     import subprocess
+    from pathlib import Path
 
+    import autogpt_ros
     from conftest import tool
 
     out = tmp_path / "vision.pt"
+    package_weights = Path(autogpt_ros.__file__).parent / "data" / "vision.pt"
+    committed = hashlib.sha256(package_weights.read_bytes()).hexdigest()
     r = subprocess.run([tool("autogpt-ros"), "train-vision", "--frames", "40", "--epochs", "2", "--out", str(out), "--report-dir", str(tmp_path)],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
+    assert hashlib.sha256(package_weights.read_bytes()).hexdigest() == committed, "without --install the package's weights stay as committed"
     log = r.stdout + r.stderr
     losses = [float(v) for v in re.findall(r"segmenter epoch \d+: loss ([0-9.]+)", log)]
     assert len(losses) == 2 and losses[1] < losses[0]

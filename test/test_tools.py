@@ -50,3 +50,51 @@ def test_train_policy_steps_default_is_the_function_s(monkeypatch, tmp_path):
     a = cli.build_parser().parse_args(["train-policy", "--out", str(tmp_path), "--steps", "5000"])
     a.func(a)
     assert calls[1]["steps"] == 5000
+
+
+def test_train_commands_write_to_runs_and_over_the_package_data_only_with_install(monkeypatch, tmp_path):
+    """train-vision, train-language and train-policy write to runs/<name>/ (or the path given);
+    the package's data/ file is written only with --install (the trainers are stand-ins here)."""
+    import os
+
+    from autogpt_ros import cli
+    from autogpt_ros.tools import commands, train_language, train_policy, train_vision
+
+    data = tmp_path / "package_data"
+    data.mkdir()
+    monkeypatch.setattr(commands, "_data_dir", lambda: str(data))
+    monkeypatch.chdir(tmp_path)
+    calls = []
+
+    def fake_trainer(out, report_dir, **kw):
+        calls.append((out, report_dir))
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w") as f:
+            f.write("weights")
+
+    def fake_policy(out_dir, export_path=None, **kw):
+        calls.append((out_dir, export_path))
+        if export_path:
+            with open(export_path, "w") as f:
+                f.write("policy")
+
+    monkeypatch.setattr(train_vision, "train_vision", fake_trainer)
+    monkeypatch.setattr(train_language, "train_language", fake_trainer)
+    monkeypatch.setattr(train_policy, "train_policy", fake_policy)
+
+    def run(*argv):
+        a = cli.build_parser().parse_args(list(argv))
+        assert a.func(a) == 0
+        return calls[-1]
+
+    assert run("train-vision") == (os.path.join("runs", "vision", "vision.pt"), os.path.join("runs", "vision"))
+    assert run("train-language") == (os.path.join("runs", "language", "language.pt"), os.path.join("runs", "language"))
+    assert run("train-policy") == ("runs/policy", None)
+    assert run("train-vision", "--out", "v.pt", "--report-dir", "r") == ("v.pt", "r")
+    assert os.listdir(data) == []  # nothing over the committed models
+    assert run("train-vision", "--install") == (os.path.join("runs", "vision", "vision.pt"), "reports")
+    assert run("train-language", "--out", "l.pt", "--install") == ("l.pt", "reports")
+    assert run("train-policy", "--install") == ("runs/policy", str(data / "policy.pt"))
+    assert sorted(os.listdir(data)) == ["language.pt", "policy.pt", "vision.pt"]
+    run("train-policy", "--export", "p.pt", "--install")
+    assert (tmp_path / "p.pt").exists() and (data / "policy.pt").read_text() == "policy"

