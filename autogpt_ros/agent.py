@@ -46,6 +46,15 @@ class AgentConfig:
     replan_attempts: int = 1
 
 
+def _skills(steps) -> set:
+    """Every skill in a plan, inside repeat and if_visible too."""
+    out = set()
+    for st in steps:
+        out.add(st.skill)
+        out |= _skills(list(getattr(st, "steps", []) or []) + list(getattr(st, "then", []) or []) + list(getattr(st, "else_", []) or []))
+    return out
+
+
 class Agent:
     def __init__(self, parse: Callable, config: Optional[AgentConfig] = None, clock: Callable[[], float] = time.monotonic):
         self.parse = parse  # text -> ParseResult
@@ -124,6 +133,18 @@ class Agent:
         if steps and steps[0].skill == "stop":  # "stop, then turn left": the new plan preempts the old one
             steps = [s for s in steps[1:] if s.skill != "stop"] or steps[:1]
             preempt_note = "stop: the current plan is preempted; "
+        if res.plan.refusal:  # a request the robot cannot carry out: it says why and does not move
+            self.plan, self.index, self.current_goal = [], -1, None
+            actions.append(self._decision(f"refused: {res.plan.refusal}", res.source, res.confidence))
+            actions.append(Action("say", res.plan.refusal))
+            return actions
+        unsupported = sorted(_skills(steps) - set(ifc.SKILLS_V1))
+        if unsupported:  # plan language v2 steps this agent does not carry out yet: never a partial plan
+            self.plan, self.index, self.current_goal = [], -1, None
+            why = f"I cannot carry out {', '.join(unsupported)} steps yet."
+            actions.append(self._decision(f"refused: {why}", res.source, res.confidence))
+            actions.append(Action("say", why))
+            return actions
         if not steps:
             self.plan, self.index, self.current_goal = [], -1, None
             reason = res.reason or "nothing actionable"

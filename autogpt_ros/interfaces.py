@@ -196,17 +196,43 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+SELECT = ("nearest", "farthest", "leftmost", "rightmost")
+SPEEDS = ("slow", "normal")
+QUESTIONS = ("color", "shape", "distance", "count", "visible")
+#: built-in places: where the agent started, and where the robot was when the instruction arrived
+BUILTIN_PLACES = ("home", "here")
+MAX_REPEAT = 10
+MAX_NESTING = 3  # targets inside targets, steps inside repeat / if_visible
+PlaceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9 _-]{0,39}$")]
+
+
 class Target(_Strict):
+    """Which object: colour and shape (None: any), which one when several match
+    (``select``), and near which other object (``near``)."""
+
     color: Optional[Color] = None
     shape: Optional[Shape] = None
+    select: Optional[Literal[SELECT]] = None  # type: ignore[valid-type]
+    near: Optional["Target"] = None
+
+    @model_validator(mode="after")
+    def _nesting(self):
+        depth, t = 0, self
+        while t.near is not None:
+            depth, t = depth + 1, t.near
+            if depth > MAX_NESTING:
+                raise ValueError(f"a target nested more than {MAX_NESTING} deep")
+        return self
 
     def label(self) -> str:
-        return " ".join(x for x in (self.color, self.shape) if x) or "object"
+        text = " ".join(x for x in (self.select, self.color, self.shape) if x) or "object"
+        return f"{text} near the {self.near.label()}" if self.near is not None else text
 
 
 class GoToStep(_Strict):
     skill: Literal["go_to"] = "go_to"
     target: Target
+    speed: Literal[SPEEDS] = "normal"  # type: ignore[valid-type]
 
 
 class FindStep(_Strict):
@@ -218,6 +244,8 @@ class MoveStep(_Strict):
     skill: Literal["move"] = "move"
     direction: Literal["forward", "backward"] = "forward"
     distance_m: float = Field(1.0, ge=0.0, allow_inf_nan=False)
+    until: Optional[Target] = None  # stop early, succeeded, once this is in view
+    speed: Literal[SPEEDS] = "normal"  # type: ignore[valid-type]
 
 
 class TurnStep(_Strict):
@@ -234,16 +262,90 @@ class DescribeStep(_Strict):
     skill: Literal["describe"] = "describe"
 
 
+class RememberPlaceStep(_Strict):
+    skill: Literal["remember_place"] = "remember_place"
+    place: PlaceName
+
+
+class GoToPlaceStep(_Strict):
+    skill: Literal["go_to_place"] = "go_to_place"
+    place: PlaceName
+
+
+class ExploreStep(_Strict):
+    skill: Literal["explore"] = "explore"
+    duration_s: float = Field(30.0, gt=0.0, allow_inf_nan=False)
+
+
+class AnswerStep(_Strict):
+    skill: Literal["answer"] = "answer"
+    question: Literal[QUESTIONS]  # type: ignore[valid-type]
+    target: Target = Field(default_factory=Target)
+
+
+class RepeatStep(_Strict):
+    skill: Literal["repeat"] = "repeat"
+    times: int = Field(ge=1, le=MAX_REPEAT)
+    steps: List["Step"] = Field(min_length=1)
+
+
+class IfVisibleStep(_Strict):
+    skill: Literal["if_visible"] = "if_visible"
+    target: Target
+    then: List["Step"] = Field(default_factory=list)
+    else_: List["Step"] = Field(default_factory=list, alias="else")
+
+
 Step = Annotated[
-    Union[GoToStep, FindStep, MoveStep, TurnStep, StopStep, DescribeStep],
+    Union[GoToStep, FindStep, MoveStep, TurnStep, StopStep, DescribeStep, RememberPlaceStep, GoToPlaceStep, ExploreStep, AnswerStep, RepeatStep, IfVisibleStep],
     Field(discriminator="skill"),
 ]
+#: the skills of plan language version 1 (the others came with version 2)
+SKILLS_V1 = ("go_to", "find", "move", "turn", "stop", "describe")
+RepeatStep.model_rebuild()
+IfVisibleStep.model_rebuild()
+
+
+def _step_depth(steps, depth: int = 0) -> int:
+    deepest = depth
+    for st in steps:
+        inner = list(getattr(st, "steps", []) or []) + list(getattr(st, "then", []) or []) + list(getattr(st, "else_", []) or [])
+        if inner:
+            deepest = max(deepest, _step_depth(inner, depth + 1))
+    return deepest
+
+
+_V2_DEFAULTS = {"select": None, "near": None, "until": None, "speed": "normal", "refusal": None}
+
+
+def _compact(x):
+    if isinstance(x, dict):
+        return {k: _compact(v) for k, v in x.items() if not (k in _V2_DEFAULTS and v == _V2_DEFAULTS[k])}
+    if isinstance(x, list):
+        return [_compact(v) for v in x]
+    return x
 
 
 class Plan(_Strict):
-    """The goal format of an instruction: ``{"steps": [STEP, ...]}``."""
+    """The goal format of an instruction: ``{"steps": [STEP, ...]}``; a request the
+    robot cannot carry out is ``{"steps": [], "refusal": "a sentence for people"}``."""
 
     steps: List[Step] = Field(default_factory=list)
+    refusal: Optional[str] = Field(None, min_length=1, max_length=300)
+
+    def compact(self) -> dict:
+        """The plan as JSON-ready data without the version-2 fields left at their defaults
+        (``select``, ``near``, ``until``: null; ``speed``: normal; ``refusal``: null), so a
+        plan of version-1 steps reads exactly as in version 1."""
+        return _compact(self.model_dump(by_alias=True))
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.refusal is not None and self.steps:
+            raise ValueError("a refusal has no steps")
+        if _step_depth(self.steps) > MAX_NESTING:
+            raise ValueError(f"steps nested more than {MAX_NESTING} deep")
+        return self
 
 
 class Payload(_Strict):
@@ -251,6 +353,8 @@ class Payload(_Strict):
 
     SCHEMA: ClassVar[str] = ""
     VERSION: ClassVar[int] = 1
+    #: older versions this build still reads (their payloads are valid payloads of VERSION)
+    READS: ClassVar[Tuple[int, ...]] = ()
     schema_name: str = Field("", alias="schema")
     version: int = 0
 
@@ -266,8 +370,8 @@ class Payload(_Strict):
             v = data.get("version")
             if v is None:
                 data = {**data, "version": cls.VERSION}
-            elif v != cls.VERSION:
-                raise ValueError(f"{cls.SCHEMA} version {v!r} is not supported (this build reads version {cls.VERSION})")
+            elif v != cls.VERSION and v not in cls.READS:
+                raise ValueError(f"{cls.SCHEMA} version {v!r} is not supported (this build reads version {', '.join(map(str, (*cls.READS, cls.VERSION)))})")
         return data
 
     def model_post_init(self, _ctx) -> None:
@@ -315,7 +419,13 @@ class MemoryPayload(Payload):
 
 
 class GoalPayload(Payload):
+    """One step of a plan.  Version 2 is plan language v2 (places, relations, speed,
+    move-until, explore, answers, repeat, if_visible, refusals); version 1 goals, whose
+    steps are a subset, stay valid."""
+
     SCHEMA: ClassVar[str] = "autogpt_ros/goal"
+    VERSION: ClassVar[int] = 2
+    READS: ClassVar[Tuple[int, ...]] = (1,)
     goal_id: str
     plan_id: str = ""
     index: int = 0

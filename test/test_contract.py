@@ -63,7 +63,7 @@ def test_payload_round_trip_carries_schema_and_version():
     p = ifc.GoalPayload(goal_id="g1", step={"skill": "go_to", "target": {"color": "red", "shape": "box"}})
     text = ifc.encode(p)
     d = json.loads(text)
-    assert d["schema"] == "autogpt_ros/goal" and d["version"] == 1
+    assert d["schema"] == "autogpt_ros/goal" and d["version"] == 2  # plan language v2; version 1 goals are still read
     back = ifc.decode(ifc.GoalPayload, text)
     assert back.step.skill == "go_to" and back.step.target.color == "red"
     objs = ifc.ObjectsPayload(objects=[dict(label="red box", color="red", shape="box", confidence=0.9, bbox=(1, 2, 3, 4), bearing_rad=0.1, distance_m=1.5)])
@@ -125,3 +125,66 @@ def test_config_files_only_set_declared_parameters():
             for p in node_class(key).PARAMS:
                 if p.name in section["ros__parameters"]:
                     assert p.check(section["ros__parameters"][p.name]) is None
+
+
+# ---- plan language v2 (autogpt_ros/goal version 2) ------------------------------------------
+V2_PLANS = [
+    {"steps": [{"skill": "go_to", "target": {"color": "red", "shape": "box", "select": "nearest", "near": {"color": "green", "shape": "cylinder", "select": None, "near": None}}, "speed": "slow"}]},
+    {"steps": [{"skill": "move", "direction": "forward", "distance_m": 3.0, "until": {"color": "blue", "shape": "ball", "select": None, "near": None}, "speed": "normal"}]},
+    {"steps": [{"skill": "remember_place", "place": "dock"}, {"skill": "go_to_place", "place": "home"}, {"skill": "explore", "duration_s": 60.0}]},
+    {"steps": [{"skill": "answer", "question": q, "target": {"color": None, "shape": "ball", "select": None, "near": None}} for q in ("color", "shape", "distance", "count", "visible")]},
+    {"steps": [{"skill": "repeat", "times": 2, "steps": [{"skill": "go_to", "target": {"color": "red", "shape": "box", "select": None, "near": None}, "speed": "normal"},
+                                                            {"skill": "go_to", "target": {"color": "blue", "shape": "ball", "select": None, "near": None}, "speed": "normal"}]}]},
+    {"steps": [{"skill": "if_visible", "target": {"color": "red", "shape": "box", "select": None, "near": None},
+                "then": [{"skill": "go_to", "target": {"color": "red", "shape": "box", "select": None, "near": None}, "speed": "normal"}],
+                "else": [{"skill": "turn", "direction": "left", "angle_deg": 180.0}]}]},
+    {"steps": [], "refusal": "I have no arm, so I cannot pick things up."},
+]
+
+
+@pytest.mark.parametrize("plan", V2_PLANS)
+def test_v2_plans_round_trip_through_the_models(plan):
+    p = ifc.Plan.model_validate(plan)
+    assert json.loads(p.model_dump_json(by_alias=True)) == {**plan, "refusal": plan.get("refusal")}
+    assert ifc.Plan.model_validate(p.compact()) == p  # the compact form means the same plan
+    for st in p.steps:  # and every step travels as a goal of version 2
+        g = ifc.decode(ifc.GoalPayload, ifc.encode(ifc.GoalPayload(goal_id="g", step=st)))
+        assert g.step == st and g.version == 2
+
+
+def test_v1_plans_and_goals_stay_valid_and_read_the_same():
+    v1 = {"steps": [{"skill": "go_to", "target": {"color": "red", "shape": None}}, {"skill": "move", "direction": "backward", "distance_m": 0.5}]}
+    assert ifc.Plan.model_validate(v1).compact() == {"steps": [{"skill": "go_to", "target": {"color": "red", "shape": None}}, {"skill": "move", "direction": "backward", "distance_m": 0.5}]}
+    g = ifc.decode(ifc.GoalPayload, json.dumps({"schema": "autogpt_ros/goal", "version": 1, "goal_id": "a", "step": {"skill": "turn", "direction": "left", "angle_deg": 90}}))
+    assert g.step.angle_deg == 90
+    with pytest.raises(ifc.PayloadError):
+        ifc.decode(ifc.GoalPayload, json.dumps({"schema": "autogpt_ros/goal", "version": 3, "goal_id": "a", "step": {"skill": "stop"}}))
+
+
+@pytest.mark.parametrize("bad", [
+    {"steps": [{"skill": "repeat", "times": 11, "steps": [{"skill": "stop"}]}]},  # at most 10
+    {"steps": [{"skill": "repeat", "times": 2, "steps": []}]},
+    {"steps": [{"skill": "go_to_place", "place": "Kitchen; rm -rf"}]},  # place names are plain words
+    {"steps": [{"skill": "explore", "duration_s": -5}]},
+    {"steps": [{"skill": "answer", "question": "weather"}]},
+    {"steps": [{"skill": "go_to", "target": {"color": "red", "select": "biggest"}}]},
+    {"steps": [{"skill": "fly"}]},
+    {"steps": [{"skill": "stop"}], "refusal": "no"},  # a refusal has no steps
+    {"steps": [{"skill": "go_to", "target": {"near": {"near": {"near": {"near": {"shape": "box"}}}}}}]},  # nested too deep
+])
+def test_v2_plans_outside_the_contract_are_refused(bad):
+    with pytest.raises(Exception):
+        ifc.Plan.model_validate(bad)
+
+
+def test_every_hand_written_v2_plan_is_a_valid_plan():
+    """The held-out sets (written by hand from the plan language alone) are all expressible."""
+    n = 0
+    for name in ("plans_v2_holdout.jsonl", "refusals_holdout.jsonl"):
+        for line in open(os.path.join(os.path.dirname(__file__), "data", name)):
+            if line.strip() and not line.startswith("#"):
+                item = json.loads(line)
+                p = ifc.Plan.model_validate(item["plan"])
+                assert ifc.Plan.model_validate(json.loads(p.model_dump_json(by_alias=True))) == p
+                n += 1
+    assert n >= 110 + 30

@@ -342,3 +342,16 @@ def test_training_pipeline_runs_end_to_end_on_a_tiny_budget(tmp_path):
     assert (tmp_path / "language_confusion.png").stat().st_size > 1000 and (tmp_path / "language_report.txt").exists()
     goal = Parser("model", weights=str(out)).parse("stop").goal_json()  # loads like the committed model
     assert isinstance(goal["steps"], list)
+
+
+def test_agent_says_a_refusal_and_refuses_steps_it_does_not_carry_out_yet():
+    from autogpt_ros.language.parser import ParseResult
+
+    plans = {"bring me the red ball": ifc.Plan(refusal="I have no arm, so I cannot bring things."),
+             "patrol twice": ifc.Plan.model_validate({"steps": [{"skill": "repeat", "times": 2, "steps": [{"skill": "go_to", "target": {"color": "red", "shape": "box"}}]}]})}
+    ag = Agent(lambda text, scene="": ParseResult(text, plans[text], 0.95, "model"))
+    acts = ag.instruction("bring me the red ball", 0.0)
+    assert "goal" not in kinds(acts) and [a.payload for a in acts if a.kind == "say"] == ["I have no arm, so I cannot bring things."]
+    assert any(a.kind == "decision" and a.payload.reason.startswith("refused:") for a in acts)
+    acts = ag.instruction("patrol twice", 1.0)
+    assert "goal" not in kinds(acts) and "repeat" in [a.payload for a in acts if a.kind == "say"][0]

@@ -306,4 +306,4 @@ def decode(words: Sequence[str], tags: Sequence[str], skills: Sequence[str], lim
 
 
 def plan_to_dict(plan: ifc.Plan) -> dict:
-    return {"steps": [s.model_dump() for s in plan.steps]}
+    return plan.compact()

@@ -68,7 +68,7 @@ class ParseResult:
     timings: dict = field(default_factory=dict)
 
     def goal_json(self) -> dict:
-        return {"steps": [s.model_dump() for s in self.plan.steps]}
+        return self.plan.compact()
 
 
 def default_weights() -> str:
