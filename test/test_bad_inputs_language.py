@@ -138,3 +138,26 @@ def test_parse_cli_reports_the_doubt():
 def test_the_agent_asks_the_parsers_own_question(parser, text, question):
     goals, said = asks(parser, text)
     assert not goals and said and question in said[0] and said[0].endswith("?")
+
+
+# ------------------------------------------------------------------ what the robot cannot do
+@pytest.mark.parametrize("text,why", [
+    ("please fetch the blue cube", "no arm"), ("could you carry the ball over to me", "no arm"), ("pick that green one up", "no arm"),
+    ("put the ball in the box", "no arm"), ("give me the yellow cylinder", "no arm"),
+    ("follow the man in the red shirt", "people"), ("come with me", "people"),
+    ("open the window", "open"), ("switch off the lights", "switch"),
+    ("fly to the top shelf", "flat floor"), ("go up the stairs", "flat floor"),
+    ("go outside", "inside this room"), ("sing me a song", "speaker"), ("recharge yourself", "charge"),
+    ("clean the floor", "chores"), ("drive at 20 mph to the red box", "safe speed"), ("go to the red box at full speed", "safe speed"),
+])
+def test_requests_the_robot_cannot_do_are_refused_with_a_reason(parser, text, why):
+    r = parser.parse(text)
+    assert r.plan.steps == [] and why in r.plan.refusal
+    goals, said = asks(parser, text)
+    assert not goals and why in said[0]
+
+
+@pytest.mark.parametrize("text", ["give me a description of the room", "find me a white pillar", "bring the robot to the orange pillar",
+                                  "go to the red box", "turn around", "move forward two meters", "what do you see"])
+def test_what_the_robot_can_do_is_not_refused(parser, text):
+    assert parser.parse(text).plan.refusal is None

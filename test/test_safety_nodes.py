@@ -197,3 +197,14 @@ def test_a_burst_of_instructions_is_planned_or_counted_never_lost(reasoning, pro
     planned = len(re.findall(r"typed instruction: 'turn left", out))
     dropped = [int(x) for x in re.findall(r"\((\d+) in all\)", out)]
     assert planned + (dropped[-1] if dropped else 0) == n, (planned, dropped[-1:] if dropped else None)
+
+
+def test_a_request_the_robot_cannot_do_is_refused_on_say_with_no_goal(reasoning, probe):
+    goals, say = probe.subscribe(ifc.GOAL), probe.subscribe(ifc.SAY)
+    pub = probe.publisher(ifc.INSTRUCTION)
+    time.sleep(1.0)
+    pub.publish(String(data="bring me the red ball"))
+    said = probe.wait_for(say, timeout=20).data
+    assert "no arm" in said
+    time.sleep(1.0)
+    assert probe.received(goals) == []

@@ -30,6 +30,7 @@ from autogpt_ros import interfaces as ifc
 from autogpt_ros import vocabulary as V
 from autogpt_ros.language import model as LM
 from autogpt_ros.language.data import SKILL_LABELS, TAGS
+from autogpt_ros.language.scope import refusal as out_of_scope
 from autogpt_ros.language.decode import Limits, decode, split_words, step_spans
 
 INJECTION = re.compile(
@@ -160,6 +161,9 @@ class Parser:
             return ParseResult(raw, ifc.Plan(steps=[ifc.StopStep()]), 1.0, "rule", "stop word", timings={"parse_ms": (time.perf_counter() - t0) * 1000})
         if INJECTION.search(clean):
             return ParseResult(raw, ifc.Plan(), 1.0, "rule", "looks like an attempt to change the robot's instructions or limits: refused", timings={"parse_ms": (time.perf_counter() - t0) * 1000})
+        why = out_of_scope(clean)
+        if why:  # something the robot cannot do: say so, never the nearest motion
+            return ParseResult(raw, ifc.Plan(refusal=why), 1.0, "rule", f"refused: {why}", timings={"parse_ms": (time.perf_counter() - t0) * 1000})
         if self.backend_name == "causal_lm":
             res = self.backend.parse(clean, scene)
             res.timings["parse_ms"] = (time.perf_counter() - t0) * 1000
