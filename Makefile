@@ -2,6 +2,8 @@
 #   make demo   set everything up, then run the main job
 #   make test   set everything up, then run the whole test suite
 #   make test-fast   the same without the tests marked `ros` or `slow` (setup.cfg)
+#   make robot-deps  on a ROS 2 robot: rosdep, then a --system-site-packages venv
+#                    with requirements-robot.txt (scripts/robot_deps.sh); DRY_RUN=1 prints the commands
 # All call `make setup`, which is idempotent (seconds when nothing changed).
 
 SHELL := /bin/bash
@@ -20,7 +22,7 @@ export FASTDDS_BUILTIN_TRANSPORTS ?= LARGE_DATA
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test test-fast bench clean apt
+.PHONY: setup demo test test-fast bench clean apt robot-deps
 
 setup: $(VENV)/.apt-stamp $(VENV)/.deps-stamp $(VENV)/.pkg-stamp $(VENV)/bin/autogpt-sdf-check
 
@@ -69,6 +71,10 @@ test-fast: setup
 
 bench: setup
 	$(VENV)/bin/autogpt-ros bench all --out bench_out
+
+# On a ROS 2 robot (not part of setup): README, "On a robot".
+robot-deps:
+	@bash scripts/robot_deps.sh $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 clean:
 	rm -rf $(VENV) build install log demo_out bench_out .pytest_cache
