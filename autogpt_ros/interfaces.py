@@ -19,7 +19,23 @@ import json
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Dict, List, Literal, Optional, Tuple, Type, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import pydantic
+
+
+def require_pydantic_v2(version: str) -> None:
+    """Raise a clear ImportError for pydantic 1.x (Ubuntu 24.04's python3-pydantic
+    is 1.10.14): the payload models need pydantic 2 (ConfigDict, model_validator),
+    which requirements-robot.txt installs (`make robot-deps`)."""
+    if int(version.split(".")[0]) < 2:
+        raise ImportError(
+            f"autogpt_ros needs pydantic >= 2, found {version} (the distribution's python3-pydantic?): "
+            "run `make robot-deps` and build and run from its virtual environment (README, \"On a robot\")"
+        )
+
+
+require_pydantic_v2(pydantic.VERSION)
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator  # noqa: E402
 
 from autogpt_ros.vocabulary import COLORS, SHAPES
 

@@ -172,3 +172,17 @@ def test_every_module_the_nodes_import_is_declared():
     optional = {"cv_bridge"}  # used when a ROS install has it; autogpt_ros.image falls back to numpy (README)
     undeclared = {m: d for m, d in imported.items() if m not in optional and not ({norm(x) for x in d} | {norm(m)}) & (declared | ros)}
     assert not undeclared, f"imported by autogpt_ros at run time but not declared in package.xml or requirements-robot.txt: {undeclared}"
+
+
+def test_pydantic_2_comes_from_requirements_robot_not_from_the_distribution_key():
+    # python3-pydantic resolves to Ubuntu 24.04's 1.10.14; the payload models need 2
+    assert "python3-pydantic" not in exec_depends()
+    assert requirements().get("pydantic") == "pydantic>=2"
+
+
+def test_pydantic_1_gives_a_clear_import_error():
+    from autogpt_ros.interfaces import require_pydantic_v2
+
+    require_pydantic_v2("2.14.4")
+    with pytest.raises(ImportError, match=r"pydantic >= 2, found 1\.10\.14.*make robot-deps"):
+        require_pydantic_v2("1.10.14")
