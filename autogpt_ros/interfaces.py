@@ -106,7 +106,7 @@ TOPICS: Dict[str, Topic] = {t.name: t for t in [
     _t("/agent/state", "std_msgs/msg/Float32MultiArray", RELIABLE, QoS("reliable", depth=1), "fusion_node", "observation vector with labelled layout"),
     _t("/agent/status", "std_msgs/msg/String", RELIABLE, RELIABLE, "policy_node", "JSON: skill progress (schema autogpt_ros/status)"),
     _t("/agent/estop", "std_msgs/msg/Bool", LATCHED, LATCHED, "anyone", "emergency stop: true stops, false releases"),
-    _t("/cmd_vel", "geometry_msgs/msg/Twist", RELIABLE, RELIABLE, "policy_node", "velocity command to the base"),
+    _t("/cmd_vel", "geometry_msgs/msg/Twist", RELIABLE, RELIABLE, "policy_node", "velocity command to the base (geometry_msgs/msg/TwistStamped with cmd_vel_stamped:=true)"),
     # simulator-only topics, for evaluation and tools
     _t("/sim/ground_truth", "nav_msgs/msg/Odometry", SENSOR_PUB, SENSOR_SUB, "sim_node", "true robot pose (evaluation only)"),
     _t("/sim/world", "std_msgs/msg/String", LATCHED, LATCHED, "sim_node", "JSON: current world (schema autogpt_ros/world)"),
@@ -145,6 +145,17 @@ GROUND_TRUTH = "/sim/ground_truth"
 WORLD = "/sim/world"
 SIM_RESET = "/sim/reset"
 SIM_GET_WORLD = "/sim/get_world"
+
+#: /cmd_vel's type when ``cmd_vel_stamped`` is true (policy_node and sim_node):
+#: bases whose controller takes stamped commands (diff_drive_controller on Jazzy
+#: and later).  Publisher and subscriber must agree: a node of the other type on
+#: the same name never matches it (DDS keeps one type per topic name).
+CMD_VEL_STAMPED_TYPE = "geometry_msgs/msg/TwistStamped"
+
+
+def cmd_vel_class(stamped: bool):
+    """The message class of /cmd_vel: Twist, or TwistStamped when ``stamped``."""
+    return import_type(CMD_VEL_STAMPED_TYPE) if stamped else msg_class(CMD_VEL)
 
 
 def topic(name: str) -> Topic:

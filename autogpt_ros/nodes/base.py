@@ -88,13 +88,15 @@ class AgentNode(LifecycleNode):
         return SetParametersResult(successful=True)
 
     # ---- entities from the contract --------------------------------------
-    def publisher(self, name: str, qos=None):
-        pub = self.create_lifecycle_publisher(ifc.msg_class(name), ifc.relative(name), qos or ifc.qos_profile(name, "pub"))
+    def publisher(self, name: str, qos=None, msg_type=None):
+        """A lifecycle publisher of contract topic ``name`` (``msg_type`` overrides
+        the contract's type where the contract allows another, e.g. /cmd_vel stamped)."""
+        pub = self.create_lifecycle_publisher(msg_type or ifc.msg_class(name), ifc.relative(name), qos or ifc.qos_profile(name, "pub"))
         self._pubs.append(pub)
         return pub
 
-    def subscription(self, name: str, callback: Callable, qos=None):
-        sub = self.create_subscription(ifc.msg_class(name), ifc.relative(name), self._guard(callback, name), qos or ifc.qos_profile(name, "sub"))
+    def subscription(self, name: str, callback: Callable, qos=None, msg_type=None):
+        sub = self.create_subscription(msg_type or ifc.msg_class(name), ifc.relative(name), self._guard(callback, name), qos or ifc.qos_profile(name, "sub"))
         self._owned.append(sub)
         return sub
 

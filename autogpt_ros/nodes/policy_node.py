@@ -26,7 +26,7 @@ this node converts messages and publishes what it returns.
 """
 from __future__ import annotations
 
-from geometry_msgs.msg import Twist
+from geometry_msgs.msg import Twist, TwistStamped
 from std_msgs.msg import String
 
 from autogpt_ros import interfaces as ifc
@@ -59,6 +59,8 @@ class PolicyNode(AgentNode):
         Param("goal_max_age", 3.0, "Watchdog: zero when the goal's heartbeat is older than this (seconds).", range=(0.5, 60.0)),
         Param("idle_zero_time", 1.0, "After a goal ends, keep publishing zero for this long, then go quiet.", range=(0.0, 60.0)),
         Param("time_limit", 60.0, "A skill not done in this time fails.", range=(1.0, 3600.0)),
+        Param("cmd_vel_stamped", False, "Publish /cmd_vel as geometry_msgs/TwistStamped (bases whose controller wants stamped commands, e.g. diff_drive_controller on Jazzy) instead of Twist; the base, or sim_node, must be set the same way."),
+        Param("cmd_vel_frame", "base_footprint", "header.frame_id of stamped /cmd_vel commands (cmd_vel_stamped); the stamp is the node's clock."),
         Param("recovery", True, "go_to/find: recovery behaviours around the learned policy (back off and turn away when pressed against an obstacle; head for open space after turning on the spot without seeing the target)."),
     )
 
@@ -76,7 +78,9 @@ class PolicyNode(AgentNode):
             ControllerConfig(rate=float(self.param("rate")), goal_max_age=float(self.param("goal_max_age")), idle_zero_time=float(self.param("idle_zero_time")),
                              time_limit=float(self.param("time_limit")), recovery=bool(self.param("recovery"))),
         )
-        self.pub_cmd = self.publisher(ifc.CMD_VEL)
+        self.stamped = bool(self.param("cmd_vel_stamped"))
+        self.cmd_frame = str(self.param("cmd_vel_frame"))
+        self.pub_cmd = self.publisher(ifc.CMD_VEL, msg_type=ifc.cmd_vel_class(self.stamped))
         self.pub_status = self.publisher(ifc.STATUS)
         self.subscription(ifc.STATE, self.on_state)
         self.subscription(ifc.GOAL, self.on_goal)
@@ -138,7 +142,14 @@ class PolicyNode(AgentNode):
     def publish_cmd(self, v: float, w: float) -> None:
         t = Twist()
         t.linear.x, t.angular.z = float(v), float(w)
-        self.pub_cmd.publish(t)
+        if self.stamped:
+            m = TwistStamped()
+            m.header.stamp = self.get_clock().now().to_msg()
+            m.header.frame_id = self.cmd_frame
+            m.twist = t
+            self.pub_cmd.publish(m)
+        else:
+            self.pub_cmd.publish(t)
 
 
 main = main_for(PolicyNode)

@@ -53,6 +53,7 @@ class SimNode(AgentNode):
         Param("scan_rate", 10.0, "Laser scan rate in Hz.", range=(0.1, 50.0)),
         Param("odom_rate", 50.0, "Odometry and ground-truth rate in Hz.", range=(1.0, 200.0)),
         Param("cmd_timeout", 0.5, "Seconds without /cmd_vel after which the wheels stop.", range=(0.05, 10.0)),
+        Param("cmd_vel_stamped", False, "Subscribe /cmd_vel as geometry_msgs/TwistStamped (as policy_node publishes with its cmd_vel_stamped) instead of Twist."),
         Param("urdf", "", "Robot URDF; empty: description/robot.urdf of this package."),
         Param("odom_frame", "odom", "Frame of /odom."),
         Param("base_frame", "base_footprint", "Robot base frame (child of /odom)."),
@@ -76,7 +77,7 @@ class SimNode(AgentNode):
         self.pub_odom = self.publisher(ifc.ODOM)
         self.pub_truth = self.publisher(ifc.GROUND_TRUTH)
         self.pub_world = self.publisher(ifc.WORLD)
-        self.subscription(ifc.CMD_VEL, self.on_cmd_vel)
+        self.subscription(ifc.CMD_VEL, self.on_cmd_vel, msg_type=ifc.cmd_vel_class(bool(self.param("cmd_vel_stamped"))))
         # The default service QoS keeps only the last 10 requests: of 20 calls
         # sent at once, those that arrived while the first ones were being
         # handled were silently dropped and their callers never answered.
@@ -158,8 +159,9 @@ class SimNode(AgentNode):
         return response
 
     # ---- commands -----------------------------------------------------------
-    def on_cmd_vel(self, msg: Twist) -> None:
-        warning = self.cmd.command(msg.linear.x, msg.angular.z, self.sim.time, other=(msg.linear.y, msg.linear.z, msg.angular.x, msg.angular.y))
+    def on_cmd_vel(self, msg) -> None:
+        tw: Twist = msg.twist if hasattr(msg, "twist") else msg  # TwistStamped with cmd_vel_stamped
+        warning = self.cmd.command(tw.linear.x, tw.angular.z, self.sim.time, other=(tw.linear.y, tw.linear.z, tw.angular.x, tw.angular.y))
         if warning:
             self.reject("cmd_vel", warning)
 
