@@ -32,7 +32,7 @@ def test_launch_file_nodes_params_and_remaps(path, args):
         for key, value in node.params:
             if key == "file":
                 data = yaml.safe_load(open(value))
-                section = data.get(node.label, data.get("/**", {})).get("ros__parameters", {})
+                section = data.get(f"/**/{node.label}", data.get(node.label, data.get("/**", {}))).get("ros__parameters", {})
                 assert section, f"{value} has no section for {node.label}"
                 assert set(section) <= names, set(section) - names
                 for p in node_class(node.executable).PARAMS:
