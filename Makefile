@@ -11,7 +11,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-APT_PACKAGES := espeak-ng sox libportaudio2 libsdformat-dev sdformat-sdf
+APT_PACKAGES := espeak-ng sox libportaudio2 libsdformat-dev sdformat-sdf g++ python3-dev
+INTERFACES := $(shell find autogpt_ros_interfaces -type f 2>/dev/null)
 DATA := $(shell find launch config description worlds models -type f 2>/dev/null)
 
 export AMENT_PREFIX_PATH := $(VENV)$(if $(AMENT_PREFIX_PATH),:$(AMENT_PREFIX_PATH))
@@ -24,7 +25,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: setup demo test test-fast bench clean apt robot-deps
 
-setup: $(VENV)/.apt-stamp $(VENV)/.deps-stamp $(VENV)/.pkg-stamp $(VENV)/bin/autogpt-sdf-check
+setup: $(VENV)/.apt-stamp $(VENV)/.deps-stamp $(VENV)/.interfaces-stamp $(VENV)/.pkg-stamp $(VENV)/bin/autogpt-sdf-check
 
 # Debian packages, installed only where missing.
 $(VENV)/.apt-stamp: Makefile
@@ -43,6 +44,14 @@ $(VENV)/bin/python:
 $(VENV)/.deps-stamp: requirements.txt constraints.txt | $(VENV)/bin/python
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -r requirements.txt -c constraints.txt
+	@touch $@
+
+# The message and action package (autogpt_ros_interfaces, and the tf2_msgs and
+# vision_msgs stand-ins where those are not installed) built into .venv with CMake and
+# rosidl from the ROS wheels; again when its files change or the wheels are reinstalled
+# (their CMake files are fixed up each time).  colcon builds it on a ROS machine.
+$(VENV)/.interfaces-stamp: scripts/build_interfaces.py $(INTERFACES) $(VENV)/.deps-stamp | $(VENV)/.apt-stamp
+	$(PY) scripts/build_interfaces.py
 	@touch $@
 
 # The package itself: editable install, plus its data files (launch, config,
