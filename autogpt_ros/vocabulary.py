@@ -86,3 +86,34 @@ TARGET_MODIFIERS = ("big", "small", "little", "large", "tiny", "huge", "tall", "
                     "nearest", "closest", "near", "nearby", "far", "farthest", "furthest", "other", "same", "first", "second",
                     "third", "last", "next", "only", "single", "lone", "wooden", "plastic", "metal", "shiny", "an", "any",
                     "some", "those", "these", "your", "my", "our", "its", "of")
+
+
+# ---- what the language model labels (the tagger's heads) ---------------------------------------
+TAGS = ("O", "B-STEP", "I-STEP", "B-COLOR", "B-SHAPE", "B-DIR", "B-NUM", "I-NUM", "B-UNIT")
+SKILL_LABELS = SKILLS
+
+NUMBER_WORDS_0_20 = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+TENS_WORDS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy", 80: "eighty", 90: "ninety"}
+
+#: the objects' sizes (metres: x, y, z) when nothing else is known: the simulator builds them,
+#: perception measures distance from them
+DEFAULT_SIZE = {"box": (0.25, 0.25, 0.25), "ball": (0.25, 0.25, 0.25), "cylinder": (0.2, 0.2, 0.35)}
+
+
+def vocabulary_words() -> set:
+    """Every spoken word the language data uses (for the speech grammar check)."""
+    ws = set()
+    groups = [COLORS, GO_TO_VERBS, FIND_VERBS, MOVE_VERBS, BACK_UP, TURN_VERBS, TURN_AROUND, DESCRIBE_PHRASES,
+              FORWARD_WORDS, BACKWARD_WORDS, LEFT_WORDS, RIGHT_WORDS, DETERMINERS, GENERIC_OBJECTS,
+              METRE_UNITS, CENTIMETRE_UNITS, DEGREE_UNITS, STOP_WORDS, JOINERS, FILLERS, BY_WORDS]
+    for g in groups:
+        for phrase in g:
+            ws.update(phrase.split())
+    for syn in SHAPE_SYNONYMS.values():
+        ws.update(syn)
+    ws.update(NUMBER_WORDS_0_20)
+    ws.update(TENS_WORDS.values())
+    ws.update(["hundred", "half", "quarter", "point", "and", "a"])
+    return ws
+

@@ -7,7 +7,8 @@ import pytest
 
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.agent import Agent, AgentConfig
-from autogpt_ros.language.data import generate, vocabulary_words
+from autogpt_ros.tools.language_data import generate
+from autogpt_ros.vocabulary import vocabulary_words
 from autogpt_ros.language.decode import Limits, decode, split_words
 from autogpt_ros.language.numbers import word_to_number
 from autogpt_ros.language.parser import Parser

@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from autogpt_ros.language.data import vocabulary_words
+from autogpt_ros.vocabulary import vocabulary_words
 from autogpt_ros.speech import grammar
 from autogpt_ros.speech.audio import RATE, AudioError, load_16k, read_wav, sound_end, to_mono16k, write_wav
 from autogpt_ros.speech.pipeline import SpeechPipeline, transcribe_file

@@ -94,7 +94,7 @@ def known_words() -> set:
     """Words the parser knows (its training vocabulary, the object names, non-colour modifiers)."""
     global _KNOWN
     if _KNOWN is None:
-        from autogpt_ros.language.data import vocabulary_words
+        from autogpt_ros.vocabulary import vocabulary_words
 
         _KNOWN = set(vocabulary_words()) | set(SHAPE_OF) | set(V.TARGET_MODIFIERS) | set(V.COLORS)
     return _KNOWN

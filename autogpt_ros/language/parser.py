@@ -29,7 +29,7 @@ import torch
 from autogpt_ros import interfaces as ifc
 from autogpt_ros import vocabulary as V
 from autogpt_ros.language import model as LM
-from autogpt_ros.language.data import SKILL_LABELS, TAGS
+from autogpt_ros.vocabulary import SKILL_LABELS, TAGS
 from autogpt_ros.language.scope import refusal as out_of_scope
 from autogpt_ros.language.decode import Limits, decode, split_words, step_spans
 

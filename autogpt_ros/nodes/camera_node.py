@@ -45,7 +45,7 @@ from autogpt_ros.perception.detector import MIN_CONFIDENCE, PRIOR_CORRECTION, De
 from autogpt_ros.perception.geometry import MAX_DEPTH_M, Intrinsics, plausible_distance
 from autogpt_ros.perception.runtime import RUNTIMES
 from autogpt_ros.perception.scene import scene_sentence
-from autogpt_ros.sim.world import DEFAULT_SIZE
+from autogpt_ros.vocabulary import DEFAULT_SIZE
 from autogpt_ros.vocabulary import COLOR_RGB
 
 

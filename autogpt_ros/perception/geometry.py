@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from autogpt_ros.sim.world import DEFAULT_SIZE
+from autogpt_ros.vocabulary import DEFAULT_SIZE
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,9 @@ from typing import List, Optional, Tuple
 import numpy as np
 import yaml
 
-from autogpt_ros.vocabulary import COLORS, SHAPES
+from autogpt_ros.vocabulary import COLORS, DEFAULT_SIZE, SHAPES
 
 #: Default extents (x, y, z) in metres of each shape.
-DEFAULT_SIZE = {"box": (0.25, 0.25, 0.25), "ball": (0.25, 0.25, 0.25), "cylinder": (0.2, 0.2, 0.35)}
 
 
 class ScenarioError(ValueError):

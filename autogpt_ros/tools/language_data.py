@@ -16,12 +16,7 @@ from typing import List, Optional, Tuple
 
 from autogpt_ros import vocabulary as V
 
-TAGS = ("O", "B-STEP", "I-STEP", "B-COLOR", "B-SHAPE", "B-DIR", "B-NUM", "I-NUM", "B-UNIT")
-SKILL_LABELS = V.SKILLS
-
-NUMBER_WORDS_0_20 = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-                     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
-TENS_WORDS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty", 70: "seventy", 80: "eighty", 90: "ninety"}
+from autogpt_ros.vocabulary import NUMBER_WORDS_0_20, TENS_WORDS
 
 CHITCHAT = [
     "that green ball looks heavy", "i painted the yellow box yesterday", "the purple cylinder is my favourite", "is the red ball yours",
@@ -580,18 +575,3 @@ def generate(n: int, seed: int = 0) -> List[Sample]:
     return out
 
 
-def vocabulary_words() -> set:
-    """Every spoken word the language data uses (for the speech grammar check)."""
-    ws = set()
-    groups = [V.COLORS, V.GO_TO_VERBS, V.FIND_VERBS, V.MOVE_VERBS, V.BACK_UP, V.TURN_VERBS, V.TURN_AROUND, V.DESCRIBE_PHRASES,
-              V.FORWARD_WORDS, V.BACKWARD_WORDS, V.LEFT_WORDS, V.RIGHT_WORDS, V.DETERMINERS, V.GENERIC_OBJECTS,
-              V.METRE_UNITS, V.CENTIMETRE_UNITS, V.DEGREE_UNITS, V.STOP_WORDS, V.JOINERS, V.FILLERS, V.BY_WORDS]
-    for g in groups:
-        for phrase in g:
-            ws.update(phrase.split())
-    for syn in V.SHAPE_SYNONYMS.values():
-        ws.update(syn)
-    ws.update(NUMBER_WORDS_0_20)
-    ws.update(TENS_WORDS.values())
-    ws.update(["hundred", "half", "quarter", "point", "and", "a"])
-    return ws

@@ -18,7 +18,8 @@ from torch import nn
 from tqdm import tqdm
 
 from autogpt_ros.language import model as LM
-from autogpt_ros.language.data import SKILL_LABELS, TAGS, Sample, generate
+from autogpt_ros.tools.language_data import Sample, generate
+from autogpt_ros.vocabulary import SKILL_LABELS, TAGS
 from autogpt_ros.language.decode import plan_to_dict
 from autogpt_ros.tools.early_stopping import EarlyStopping
 
