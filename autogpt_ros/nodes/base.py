@@ -49,7 +49,17 @@ def descriptor(p: Param) -> ParameterDescriptor:
         d.integer_range = [IntegerRange(from_value=int(p.range[0]), to_value=int(p.range[1]), step=0)]
     if p.choices:
         d.additional_constraints = "one of: " + ", ".join(p.choices)
+    if p.type_name == "double":
+        # A whole number arrives as an integer (`-p real_time_factor:=0`, a launch
+        # argument "0", YAML `0`), which a statically typed double refuses; doubles
+        # are typed dynamically and AgentNode checks they are numbers and returns floats.
+        d.dynamic_typing = True
+        d.additional_constraints = "a number (integers accepted)"
     return d
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class AgentNode(LifecycleNode):
@@ -66,6 +76,11 @@ class AgentNode(LifecycleNode):
         for p in list(COMMON) + list(self.PARAMS):
             self._specs[p.name] = p
             self.declare_parameter(p.name, p.default, descriptor(p))
+            if p.type_name == "double":  # dynamically typed: rclpy checked neither type nor range of an integer
+                value = self.get_parameter(p.name).value
+                why = p.check(value) if is_number(value) else f"{p.name} must be a number, got {value!r}"
+                if why:
+                    raise ValueError(f"{self.get_name()}: parameter {why}")
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.errors: collections.Counter = collections.Counter()
         self._last_warn: Dict = {}
@@ -75,13 +90,19 @@ class AgentNode(LifecycleNode):
 
     # ---- parameters -------------------------------------------------------
     def param(self, name: str):
-        return self.get_parameter(name).value
+        value = self.get_parameter(name).value
+        spec = self._specs.get(name)
+        if spec is not None and spec.type_name == "double" and is_number(value):
+            return float(value)  # declared double, set as an integer
+        return value
 
     def _on_set_parameters(self, params) -> SetParametersResult:
         for prm in params:
             spec = self._specs.get(prm.name)
             if spec is None:
                 continue
+            if spec.type_name == "double" and not is_number(prm.value):
+                return SetParametersResult(successful=False, reason=f"{prm.name} must be a number, got {prm.value!r}")
             why = spec.check(prm.value)
             if why:
                 return SetParametersResult(successful=False, reason=why)
