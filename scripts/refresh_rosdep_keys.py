@@ -71,9 +71,20 @@ def package_xml_dependencies(root: str = ROOT) -> Dict[str, List[str]]:
     return out
 
 
+def colcon_ignored(root: str, rel: str) -> bool:
+    """True when a folder on the way to ``rel`` has a COLCON_IGNORE file (colcon and
+    rosdep never see that package.xml: the tf2_msgs and vision_msgs stand-ins of
+    autogpt_ros_interfaces/compat/, built only where those packages are missing)."""
+    parts = os.path.dirname(rel).split(os.sep)
+    return any(os.path.exists(os.path.join(root, *parts[:i], "COLCON_IGNORE")) for i in range(1, len(parts) + 1))
+
+
 def workspace_packages(root: str = ROOT) -> Set[str]:
+    """The names of the packages colcon builds from this repository."""
     names = set()
     for rel in package_xml_dependencies(root):
+        if colcon_ignored(root, rel):
+            continue
         name = ET.parse(os.path.join(root, rel)).getroot().findtext("name")
         if name:
             names.add(name.strip())

@@ -59,7 +59,7 @@ SUDO=""
 [ -n "$DISTRO" ] || echo "# (ROS_DISTRO is not set: jazzy shown)"
 
 echo "# 1. rosdep: the apt and ROS dependencies of package.xml (pip keys skipped: step 3)"
-run rosdep install --from-paths "$SRC" --ignore-src -y --rosdistro "${DISTRO:-jazzy}" --skip-keys "$PIP_KEYS"
+run rosdep install --from-paths "$SRC" "$PKG/autogpt_ros_interfaces" --ignore-src -y --rosdistro "${DISTRO:-jazzy}" --skip-keys "$PIP_KEYS"
 echo "# 2. a virtual environment that sees the system's ROS and apt packages"
 run $SUDO apt-get install -y python3-venv
 run /usr/bin/python3 -m venv --system-site-packages "$VENV"
@@ -67,4 +67,6 @@ run touch "$VENV/COLCON_IGNORE"
 echo "# 3. the pip-only packages, into that environment"
 run "$VENV/bin/python" -m pip install -r "$PKG/requirements-robot.txt"
 echo "# next: source /opt/ros/${DISTRO:-<distro>}/setup.bash && source $VENV/bin/activate"
-echo "#       cd $WS && python -m colcon build --packages-select autogpt_ros && source install/setup.bash"
+# colcon and rosdep do not look inside a package's folder: autogpt_ros_interfaces (inside
+# this one) is named as a path of its own
+echo "#       cd $WS && python -m colcon build --base-paths $SRC $PKG/autogpt_ros_interfaces --packages-up-to autogpt_ros && source install/setup.bash"
