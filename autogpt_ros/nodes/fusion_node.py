@@ -31,7 +31,7 @@ class FusionNode(AgentNode):
         Param("rate", 20.0, "Control rate in Hz: /agent/state is published this often.", range=(1.0, 100.0)),
         Param("max_age", 0.5, "Inputs older than this (seconds) are marked stale.", range=(0.05, 10.0)),
         Param("camera_offset", ROBOT.camera.xyz[0], "Camera ahead of the base origin (metres), for positions in the odometry frame; default from description/robot.urdf.", range=(-1.0, 1.0)),
-        Param("camera_hfov", 1.2, "Camera horizontal field of view (radians): a remembered object the camera looks straight at and does not see for 5 frames is forgotten (0: never).", range=(0.0, 3.2)),
+        Param("camera_hfov", ROBOT.camera.hfov, "Camera horizontal field of view (radians; default from description/robot.urdf): a remembered object the camera looks straight at and does not see for 5 frames is forgotten (0: never).", range=(0.0, 3.2)),
         Param("max_linear", SafetyLimits.max_linear, "Velocity normalisation (m/s), as in training.", range=(0.01, 5.0)),
         Param("max_angular", SafetyLimits.max_angular, "Angular velocity normalisation (rad/s), as in training.", range=(0.01, 10.0)),
     )

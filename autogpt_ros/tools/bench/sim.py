@@ -9,6 +9,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
+from autogpt_ros.frames import stamp_to_s
 from autogpt_ros.tools.bench import machine, print_table, write_json
 
 
@@ -89,7 +90,7 @@ def node_real_time_factor(seconds: float = 10.0) -> float:
     node.create_subscription(ifc.msg_class(ifc.IMAGE), ifc.IMAGE, counter("image"), ifc.qos_profile(ifc.IMAGE, "sub"))
     node.create_subscription(ifc.msg_class(ifc.DEPTH), ifc.DEPTH, counter("depth"), ifc.qos_profile(ifc.DEPTH, "sub"))
     node.create_subscription(ifc.msg_class(ifc.SCAN), ifc.SCAN, counter("scan"), ifc.qos_profile(ifc.SCAN, "sub"))
-    node.create_subscription(ifc.msg_class(ifc.CLOCK), ifc.CLOCK, lambda m: clock.append((time.monotonic(), m.clock.sec + m.clock.nanosec * 1e-9)), 10)
+    node.create_subscription(ifc.msg_class(ifc.CLOCK), ifc.CLOCK, lambda m: clock.append((time.monotonic(), stamp_to_s(m.clock))), 10)
     ex = SingleThreadedExecutor()
     ex.add_node(node)
     try:
