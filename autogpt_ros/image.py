@@ -227,3 +227,23 @@ def fill_image(msg, frame: np.ndarray, encoding: str) -> None:
     buf.frombytes(np.ascontiguousarray(frame).reshape(-1).view(np.uint8).data)
     msg.data = buf
 
+
+
+def resample_depth(depth: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``depth`` (H x W) at ``height`` x ``width`` by nearest neighbour: target
+    pixel (r, c) takes source pixel (floor((r + 0.5) * H / height), floor((c + 0.5) * W / width)),
+    so the image is scaled by the size ratio about its centre and no depth value is
+    invented by interpolating across an object's edge.
+
+    Valid when the depth and colour cameras share the optical centre and the field
+    of view (the same view at another resolution: a simulator, or a camera that
+    registers depth to colour at a lower resolution).  An unaligned depth stream
+    from a separate depth imager (RealSense ``depth/image_rect_raw``) has another
+    viewpoint and field of view: this only approximates it; use the camera's
+    depth aligned to colour (``aligned_depth_to_color``) where it offers one."""
+    h, w = depth.shape[:2]
+    if (h, w) == (height, width):
+        return depth
+    rows = np.minimum(((np.arange(height) + 0.5) * h / height).astype(np.intp), h - 1)
+    cols = np.minimum(((np.arange(width) + 0.5) * w / width).astype(np.intp), w - 1)
+    return depth[rows[:, None], cols[None, :]]

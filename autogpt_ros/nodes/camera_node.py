@@ -38,8 +38,7 @@ from std_msgs.msg import String
 from visualization_msgs.msg import Marker, MarkerArray
 
 from autogpt_ros import interfaces as ifc
-from autogpt_ros.frames import stamp_to_s
-from autogpt_ros.image import CvBridgeError, cv2_to_imgmsg, imgmsg_to_cv2
+from autogpt_ros.image import CvBridgeError, cv2_to_imgmsg, imgmsg_to_cv2, resample_depth
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
 from autogpt_ros.perception.detector import MIN_CONFIDENCE, PRIOR_CORRECTION, Detector, draw
@@ -53,6 +52,10 @@ from autogpt_ros.vocabulary import COLOR_RGB
 IMAGE_RELIABILITY = ("auto", "reliable", "best_effort")
 QOS_CHECK_S = 1.0  # how often the image topics' publishers are looked up (image_reliability auto)
 DROP_REPORT_S = 10.0  # at most one warning about dropped frames per this many seconds
+
+
+def stamp_s(header) -> float:
+    return header.stamp.sec + header.stamp.nanosec * 1e-9
 
 
 class _Stream:
@@ -230,7 +233,7 @@ class CameraNode(AgentNode):
         if not usable.any():
             self.reject("depth", f"no usable depth value in the image (all NaN, inf, not positive or beyond max_depth {max_depth:g} m); distances fall back to object size")
             return
-        self.depth = (stamp_to_s(msg.header.stamp), d)
+        self.depth = (stamp_s(msg.header), d)
 
     def on_image(self, msg) -> None:
         with self._cv:
@@ -269,13 +272,16 @@ class CameraNode(AgentNode):
         except CvBridgeError as e:
             self.reject("image", str(e))
             return
-        t_img = stamp_to_s(msg.header.stamp)
+        t_img = stamp_s(msg.header)
         depth = None
         if self.depth is not None and abs(self.depth[0] - t_img) <= self.param("depth_max_age"):
             depth = self.depth[1]
             if depth.shape[:2] != rgb.shape[:2]:
-                self.reject("depth", f"depth {depth.shape[1]}x{depth.shape[0]} does not match the image {rgb.shape[1]}x{rgb.shape[0]}")
-                depth = None
+                # e.g. a RealSense's unaligned depth: resampled to the colour image's size
+                # (nearest neighbour, scaled by the size ratio: exact when both cameras share
+                # the optical centre and field of view, an approximation otherwise)
+                self.reject("depth", f"depth {depth.shape[1]}x{depth.shape[0]} resampled to the image's {rgb.shape[1]}x{rgb.shape[0]} (nearest neighbour; assumes depth and colour share the optical centre: prefer depth aligned to colour)", period=30.0)
+                depth = resample_depth(depth, rgb.shape[0], rgb.shape[1])
         self.detector.max_depth = float(self.param("max_depth"))  # the parameter may have changed
         dets = self.detector.detect(np.ascontiguousarray(rgb), self.K, depth)
         latency = (time.perf_counter() - received) * 1000.0
