@@ -38,6 +38,7 @@ from std_msgs.msg import String
 from visualization_msgs.msg import Marker, MarkerArray
 
 from autogpt_ros import interfaces as ifc
+from autogpt_ros.frames import stamp_to_s
 from autogpt_ros.image import CvBridgeError, cv2_to_imgmsg, imgmsg_to_cv2, resample_depth
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
@@ -52,10 +53,6 @@ from autogpt_ros.vocabulary import COLOR_RGB
 IMAGE_RELIABILITY = ("auto", "reliable", "best_effort")
 QOS_CHECK_S = 1.0  # how often the image topics' publishers are looked up (image_reliability auto)
 DROP_REPORT_S = 10.0  # at most one warning about dropped frames per this many seconds
-
-
-def stamp_s(header) -> float:
-    return header.stamp.sec + header.stamp.nanosec * 1e-9
 
 
 class _Stream:
@@ -233,7 +230,7 @@ class CameraNode(AgentNode):
         if not usable.any():
             self.reject("depth", f"no usable depth value in the image (all NaN, inf, not positive or beyond max_depth {max_depth:g} m); distances fall back to object size")
             return
-        self.depth = (stamp_s(msg.header), d)
+        self.depth = (stamp_to_s(msg.header.stamp), d)
 
     def on_image(self, msg) -> None:
         with self._cv:
@@ -272,7 +269,7 @@ class CameraNode(AgentNode):
         except CvBridgeError as e:
             self.reject("image", str(e))
             return
-        t_img = stamp_s(msg.header)
+        t_img = stamp_to_s(msg.header.stamp)
         depth = None
         if self.depth is not None and abs(self.depth[0] - t_img) <= self.param("depth_max_age"):
             depth = self.depth[1]
