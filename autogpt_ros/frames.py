@@ -20,6 +20,14 @@ def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
     return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
 
 
+def quaternion_from_rpy(roll: float, pitch: float, yaw: float) -> Tuple[float, float, float, float]:
+    """(x, y, z, w) of a URDF ``rpy`` (fixed axes: roll about x, then pitch about y, then yaw about z)."""
+    cr, sr = math.cos(roll / 2), math.sin(roll / 2)
+    cp, sp = math.cos(pitch / 2), math.sin(pitch / 2)
+    cy, sy = math.cos(yaw / 2), math.sin(yaw / 2)
+    return (sr * cp * cy - cr * sp * sy, cr * sp * cy + sr * cp * sy, cr * cp * sy - sr * sp * cy, cr * cp * cy + sr * sp * sy)
+
+
 def stamp_to_s(stamp) -> float:
     """A builtin_interfaces/Time (``header.stamp``) in seconds."""
     return stamp.sec + stamp.nanosec * 1e-9

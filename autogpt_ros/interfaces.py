@@ -64,6 +64,11 @@ TEXT_IN = QoS("reliable", depth=100)
 LATCHED = QoS("reliable", "transient_local", depth=1)
 #: Raw audio: reliable with a deep queue so no chunk is dropped.
 AUDIO = QoS("reliable", depth=100)
+#: /tf and /tf_static as tf2's broadcasters and listeners use them (depth 100; the static
+#: transforms latched: one message with all of them, kept for late joiners).
+TF = QoS("reliable", depth=100)
+TF_STATIC_PUB = QoS("reliable", "transient_local", depth=1)
+TF_STATIC_SUB = QoS("reliable", "transient_local", depth=100)
 
 
 @dataclass(frozen=True)
@@ -96,17 +101,23 @@ TOPICS: Dict[str, Topic] = {t.name: t for t in [
     _t("/speech/transcript", "std_msgs/msg/String", RELIABLE, TEXT_IN, "microphone_node", "one lower-case transcript per utterance"),
     _t("/agent/instruction", "std_msgs/msg/String", RELIABLE, TEXT_IN, "people and tools", "typed instruction, plain text"),
     _t("/perception/objects", "std_msgs/msg/String", RELIABLE, QoS("reliable", depth=1), "camera_node", "JSON: detected objects (schema autogpt_ros/objects)"),
+    _t("/perception/detections", "autogpt_ros_interfaces/msg/DetectedObjects", RELIABLE, QoS("reliable", depth=1), "camera_node", "the objects of /perception/objects, typed: label, colour, shape, confidence, box, bearing, distance, position in the optical frame"),
+    _t("/perception/detections_2d", "vision_msgs/msg/Detection2DArray", RELIABLE, QoS("reliable", depth=1), "camera_node", "the same objects as vision_msgs detections (class_id the label, score the confidence, pose the position in the optical frame)"),
     _t("/perception/scene", "std_msgs/msg/String", RELIABLE, QoS("reliable", depth=1), "camera_node", "plain-English scene description"),
     _t("/perception/markers", "visualization_msgs/msg/MarkerArray", RELIABLE, RELIABLE, "camera_node", "RViz markers of detections"),
     _t("/perception/debug_image", "sensor_msgs/msg/Image", SENSOR_PUB, SENSOR_SUB, "camera_node", "annotated camera image"),
     _t("/agent/goal", "std_msgs/msg/String", RELIABLE, RELIABLE, "reasoning_node", "JSON: the step being executed (schema autogpt_ros/goal)"),
     _t("/agent/decision", "std_msgs/msg/String", RELIABLE, RELIABLE, "reasoning_node", "JSON: every decision with reason and timings (schema autogpt_ros/decision)"),
+    _t("/agent/decision_record", "autogpt_ros_interfaces/msg/Decision", RELIABLE, RELIABLE, "reasoning_node", "every decision of /agent/decision, typed (plan and arguments as JSON strings)"),
     _t("/agent/say", "std_msgs/msg/String", RELIABLE, RELIABLE, "reasoning_node", "text for people: clarification questions, descriptions"),
     _t("/agent/memory", "std_msgs/msg/String", LATCHED, LATCHED, "fusion_node", "JSON: objects remembered in the odometry frame (schema autogpt_ros/memory)"),
     _t("/agent/state", "std_msgs/msg/Float32MultiArray", RELIABLE, QoS("reliable", depth=1), "fusion_node", "observation vector with labelled layout"),
     _t("/agent/status", "std_msgs/msg/String", RELIABLE, RELIABLE, "policy_node", "JSON: skill progress (schema autogpt_ros/status)"),
     _t("/agent/estop", "std_msgs/msg/Bool", LATCHED, LATCHED, "anyone", "emergency stop: true stops, false releases"),
     _t("/cmd_vel", "geometry_msgs/msg/Twist", RELIABLE, RELIABLE, "policy_node", "velocity command to the base (geometry_msgs/msg/TwistStamped with cmd_vel_stamped:=true)"),
+    _t("/tf", "tf2_msgs/msg/TFMessage", TF, TF, "sim_node (a robot: its base driver)", "odom -> base_footprint, the pose of /odom at the same stamp"),
+    _t("/tf_static", "tf2_msgs/msg/TFMessage", TF_STATIC_PUB, TF_STATIC_SUB, "sim_node (a robot: robot_state_publisher)", "the URDF's fixed joints: base_footprint -> base_link -> camera_link -> camera_optical_frame, lidar_link, casters"),
+    _t("/robot_description", "std_msgs/msg/String", LATCHED, LATCHED, "sim_node (a robot: robot_state_publisher)", "the URDF (for RViz's RobotModel)"),
     # simulator-only topics, for evaluation and tools
     _t("/sim/ground_truth", "nav_msgs/msg/Odometry", SENSOR_PUB, SENSOR_SUB, "sim_node", "true robot pose (evaluation only)"),
     _t("/sim/world", "std_msgs/msg/String", LATCHED, LATCHED, "sim_node", "JSON: current world (schema autogpt_ros/world)"),
@@ -114,6 +125,11 @@ TOPICS: Dict[str, Topic] = {t.name: t for t in [
 # fmt: on
 
 #: Services offered by the simulator.
+#: Actions (name -> type).
+ACTIONS = {
+    "/agent/execute": "autogpt_ros_interfaces/action/ExecuteInstruction",
+}
+
 SERVICES = {
     "/sim/reset": "std_srvs/srv/Trigger",
     "/sim/get_world": "std_srvs/srv/Trigger",
@@ -145,6 +161,13 @@ GROUND_TRUTH = "/sim/ground_truth"
 WORLD = "/sim/world"
 SIM_RESET = "/sim/reset"
 SIM_GET_WORLD = "/sim/get_world"
+DETECTIONS = "/perception/detections"
+DETECTIONS_2D = "/perception/detections_2d"
+DECISION_RECORD = "/agent/decision_record"
+TF_TOPIC = "/tf"
+TF_STATIC = "/tf_static"
+ROBOT_DESCRIPTION = "/robot_description"
+EXECUTE = "/agent/execute"
 
 #: /cmd_vel's type when ``cmd_vel_stamped`` is true (policy_node and sim_node):
 #: bases whose controller takes stamped commands (diff_drive_controller on Jazzy

@@ -117,6 +117,39 @@ class RobotSpec:
         return float(np.clip(v, -self.max_linear, self.max_linear)), float(np.clip(w, -self.max_angular, self.max_angular))
 
 
+@dataclass(frozen=True)
+class Joint:
+    """A joint of the URDF: at zero position, the transform from ``parent`` to ``child``."""
+
+    name: str
+    type: str  # fixed, continuous, revolute, ...
+    parent: str
+    child: str
+    xyz: Tuple[float, float, float]
+    rpy: Tuple[float, float, float]
+    axis: Tuple[float, float, float] = (1.0, 0.0, 0.0)
+
+
+@lru_cache(maxsize=8)
+def joints(urdf_path: str = "") -> Tuple[Joint, ...]:
+    """Every joint of the URDF, in file order."""
+    root = ET.parse(urdf_path or default_urdf()).getroot()
+    out = []
+    for j in root.findall("joint"):
+        o, ax = j.find("origin"), j.find("axis")
+        xyz = _floats(o.get("xyz")) if o is not None else (0.0, 0.0, 0.0)
+        rpy = _floats(o.get("rpy")) if o is not None else (0.0, 0.0, 0.0)
+        axis = _floats(ax.get("xyz")) if ax is not None else (1.0, 0.0, 0.0)
+        out.append(Joint(j.get("name"), j.get("type"), j.find("parent").get("link"), j.find("child").get("link"), xyz[:3], rpy[:3], axis[:3]))
+    return tuple(out)
+
+
+def fixed_joints(urdf_path: str = "") -> Tuple[Joint, ...]:
+    """The fixed joints: what robot_state_publisher puts on /tf_static
+    (base_footprint -> base_link -> camera_link -> camera_optical_frame, lidar_link, the casters)."""
+    return tuple(j for j in joints(urdf_path) if j.type == "fixed")
+
+
 def _floats(text: str, n: int = 3) -> Tuple[float, ...]:
     vals = tuple(float(x) for x in (text or "").split()) if text else ()
     return vals + (0.0,) * (n - len(vals))

@@ -2,8 +2,10 @@
 
 Publishes ``/clock``, ``/camera/image_raw`` + ``/camera/camera_info``,
 ``/camera/depth/image_raw`` (32FC1, metres), ``/scan``, ``/odom`` (from wheel
-motion) and, for evaluation only, ``/sim/ground_truth`` and ``/sim/world``;
-subscribes ``/cmd_vel``.  Services ``/sim/reset`` and ``/sim/get_world``
+motion), ``/tf`` (odom -> base_footprint with every /odom, and the wheels),
+``/tf_static`` and ``/robot_description`` (the URDF's fixed joints and the URDF, as
+robot_state_publisher does) and, for evaluation only, ``/sim/ground_truth`` and
+``/sim/world``; subscribes ``/cmd_vel``.  Services ``/sim/reset`` and ``/sim/get_world``
 (std_srvs/Trigger; the world comes back as JSON in ``message``).
 
 Cameras render only while someone subscribes.  The stepping loop runs on
@@ -17,7 +19,7 @@ import os
 import time
 from typing import Optional
 
-from geometry_msgs.msg import Twist
+from geometry_msgs.msg import TransformStamped, Twist
 from nav_msgs.msg import Odometry
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
@@ -25,13 +27,15 @@ from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image, LaserScan
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
+from tf2_msgs.msg import TFMessage
 
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.image import fill_image
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
 from autogpt_ros.sim.core import Simulator
-from autogpt_ros.robot import load_robot
+from autogpt_ros.frames import quaternion_from_rpy
+from autogpt_ros.robot import Joint, fixed_joints, joints, load_robot
 from autogpt_ros.sim.runtime import CommandFilter, SimClock, world_payload
 from autogpt_ros.sim.world import ScenarioError, generate, resolve_scenario
 
@@ -60,6 +64,7 @@ class SimNode(AgentNode):
         Param("camera_frame", "camera_optical_frame", "Frame of the camera images."),
         Param("lidar_frame", "lidar_link", "Frame of /scan."),
         Param("world_frame", "world", "Frame of /sim/ground_truth."),
+        Param("publish_tf", True, "Publish odom -> base_frame (and the wheels) on /tf with every /odom, and the URDF's fixed joints on /tf_static with the URDF on /robot_description, as Gazebo's diff drive and robot_state_publisher do; false when other nodes do it."),
         Param("viewer", False, "Open the MuJoCo viewer window (needs a display; ignored headless)."),
     )
 
@@ -77,6 +82,12 @@ class SimNode(AgentNode):
         self.pub_odom = self.publisher(ifc.ODOM)
         self.pub_truth = self.publisher(ifc.GROUND_TRUTH)
         self.pub_world = self.publisher(ifc.WORLD)
+        self.pub_tf = self.pub_tf_static = self.pub_description = None
+        if self.param("publish_tf"):
+            self.pub_tf = self.publisher(ifc.TF_TOPIC)
+            self.pub_tf_static = self.publisher(ifc.TF_STATIC)
+            self.pub_description = self.publisher(ifc.ROBOT_DESCRIPTION)
+        self._wheels = [j for j in joints(self.robot.urdf_path) if j.type in ("continuous", "revolute") and j.child in ("left_wheel", "right_wheel")]
         self.subscription(ifc.CMD_VEL, self.on_cmd_vel, msg_type=ifc.cmd_vel_class(bool(self.param("cmd_vel_stamped"))))
         # The default service QoS keeps only the last 10 requests: of 20 calls
         # sent at once, those that arrived while the first ones were being
@@ -90,6 +101,10 @@ class SimNode(AgentNode):
         # the loop runs on wall time even with use_sim_time: this node is the clock
         self.timer(0.001 if self.param("real_time_factor") == 0 else 0.005, self.tick, wall_clock=True)
         self.timer(1.0, self.publish_world, wall_clock=True)
+
+    def activate(self) -> None:
+        if self.pub_tf_static is not None:  # lifecycle publishers publish once active
+            self.publish_robot_description()
 
     def cleanup(self) -> None:
         self._close_viewer()
@@ -224,6 +239,32 @@ class SimNode(AgentNode):
             m.pose.covariance = cov
             m.twist.covariance = cov
             pub.publish(m)
+            if pub is self.pub_odom and self.pub_tf is not None:
+                self.publish_tf(m)
+
+    def publish_tf(self, odom: Odometry) -> None:
+        """odom -> base_frame, the pose of ``odom`` at its stamp (as Gazebo's diff drive
+        publishes it), and the wheels at their joint angles (as robot_state_publisher does
+        from the joint states)."""
+        t = TransformStamped()
+        t.header = odom.header
+        t.child_frame_id = odom.child_frame_id
+        p = odom.pose.pose
+        t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = p.position.x, p.position.y, p.position.z
+        t.transform.rotation = p.orientation
+        out = [t]
+        angles = dict(zip(("left_wheel", "right_wheel"), self.sim.wheel_angles()))
+        for j in self._wheels:
+            out.append(joint_transform(j, odom.header.stamp, angles.get(j.child, 0.0)))
+        self.pub_tf.publish(TFMessage(transforms=out))
+
+    def publish_robot_description(self) -> None:
+        """The URDF's fixed joints on /tf_static (one latched message, as robot_state_publisher
+        sends them) and the URDF on /robot_description."""
+        stamp = Time(nanoseconds=int(self.clock.now(self.sim.time) * 1e9)).to_msg()
+        self.pub_tf_static.publish(TFMessage(transforms=[joint_transform(j, stamp) for j in fixed_joints(self.robot.urdf_path)]))
+        with open(self.robot.urdf_path, encoding="utf-8") as f:
+            self.pub_description.publish(String(data=f.read()))
 
     def publish_scan(self, stamp) -> None:
         if self.pub_scan.get_subscription_count() == 0:
@@ -267,6 +308,27 @@ class SimNode(AgentNode):
         m.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
         m.p = [fx, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0]
         return m
+
+
+def joint_transform(j: Joint, stamp, angle: float = 0.0) -> TransformStamped:
+    """The transform from a URDF joint's parent to its child at ``angle`` (radians about
+    the joint's axis; fixed joints: 0)."""
+    t = TransformStamped()
+    t.header.stamp = stamp
+    t.header.frame_id, t.child_frame_id = j.parent, j.child
+    t.transform.translation.x, t.transform.translation.y, t.transform.translation.z = (float(v) for v in j.xyz)
+    q = quaternion_from_rpy(*j.rpy)
+    if angle:
+        n = math.sqrt(sum(a * a for a in j.axis)) or 1.0
+        s, c = math.sin(angle / 2), math.cos(angle / 2)
+        r = (j.axis[0] / n * s, j.axis[1] / n * s, j.axis[2] / n * s, c)
+        # origin rotation, then the joint's rotation about its axis (in the child's frame)
+        x1, y1, z1, w1 = q
+        x2, y2, z2, w2 = r
+        q = (w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2, w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+             w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2, w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2)
+    t.transform.rotation.x, t.transform.rotation.y, t.transform.rotation.z, t.transform.rotation.w = (float(v) for v in q)
+    return t
 
 
 main = main_for(SimNode)

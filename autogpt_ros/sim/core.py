@@ -194,6 +194,10 @@ class Simulator:
             self._pose = Pose2D(float(q[0]), float(q[1]), yaw_of(q[3:7]))
         return self._pose
 
+    def wheel_angles(self) -> Tuple[float, float]:
+        """(left, right) wheel joint angles in radians."""
+        return float(self.data.qpos[self._wheel_q[0]]), float(self.data.qpos[self._wheel_q[1]])
+
     def true_twist(self) -> Tuple[float, float]:
         """(forward speed, yaw rate) of the base in its own frame."""
         v = self.data.qvel[self._free_vadr : self._free_vadr + 6]
