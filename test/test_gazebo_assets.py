@@ -56,7 +56,11 @@ def test_committed_worlds_are_current_and_valid():
 def test_bridge_topics_match_the_contract():
     entries = yaml.safe_load(open(os.path.join(ROOT, "config", "gz_bridge.yaml")))
     names = set()
+    tf = [e for e in entries if e["ros_topic_name"] == "/tf"]
+    assert tf == [{"ros_topic_name": "/tf", "gz_topic_name": "/model/autogpt_bot/tf", "ros_type_name": "tf2_msgs/msg/TFMessage", "gz_type_name": "gz.msgs.Pose_V", "direction": "GZ_TO_ROS"}]
     for e in entries:
+        if e is tf[0]:
+            continue
         t = ifc.topic(e["ros_topic_name"])
         assert e["ros_type_name"] == t.type, e
         names.add(t.name)
@@ -81,4 +85,14 @@ def test_gazebo_launch_file_structure():
     assert any(p.get("name") == "config_file" and p.get("value").endswith("config/gz_bridge.yaml") for p in bridge.iter("param"))
     assert any("gz sim" in (e.get("cmd") or "") for e in root.iter("executable"))
     create = [n for n in root.iter("node") if n.get("exec") == "create"][0]
-    assert "description/robot.urdf" in create.get("args")
+    assert "description/robot.urdf" in create.get("args") and "-name autogpt_bot" in create.get("args")  # the bridged /model/autogpt_bot/tf
+    server = [e.get("cmd") for e in root.iter("executable") if e.get("unless") == "$(var gui)"][0]
+    assert "-s" in server.split() and "--headless-rendering" in server.split()
+    rsp = [n for n in root.iter("node") if (n.get("pkg"), n.get("exec")) == ("robot_state_publisher", "robot_state_publisher")]
+    assert len(rsp) == 1 and any(p.get("name") == "robot_description" and "description/robot.urdf" in p.get("value") for p in rsp[0].iter("param"))
+
+
+def test_lidar_frame_for_harmonic_and_ionic():
+    root = ET.parse(os.path.join(ROOT, "description", "robot.urdf")).getroot()
+    lidar = [s for s in root.iter("sensor") if s.get("type") == "gpu_lidar"][0]
+    assert lidar.findtext("gz_frame_id") == lidar.findtext("frame_id") == "lidar_link"
