@@ -11,16 +11,20 @@ timings.  Only the six skills exist, and the parser's schema and limits hold
 for any text.
 
 The node (reasoning_node) calls :meth:`Agent.instruction`,
-:meth:`Agent.objects`, :meth:`Agent.status`, :meth:`Agent.tick` and performs
-the returned :class:`Action` list: publish a goal, a decision, a sentence, or
-the e-stop.
+:meth:`Agent.objects`, :meth:`Agent.status`, :meth:`Agent.tick` and
+:meth:`Agent.stop` and performs the returned :class:`Action` list: publish a
+goal, a decision, a sentence, or the e-stop.  How each instruction ended is an
+``outcome`` action (an :class:`Outcome`, always after the others): its plan
+complete, failed, replaced by a newer instruction or stopped, or, for an
+instruction that never became a plan, refused, not understood or not actionable.
+The action server (/agent/execute) ends its goals by them.
 """
 from __future__ import annotations
 
 import itertools
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple
 
 from autogpt_ros import interfaces as ifc
@@ -36,6 +40,17 @@ VOICE_STOP_WINDOW = 2.0
 class Action:
     kind: str  # "goal" | "decision" | "say" | "estop"
     payload: object
+
+
+@dataclass
+class Outcome:
+    """How the instruction ``instruction_id`` (:attr:`Agent.instruction_id` after the call
+    that received it) ended."""
+
+    instruction_id: int
+    success: bool
+    message: str
+    plan: List = field(default_factory=list)  # the (grounded) plan it ran, [] if none
 
 
 @dataclass
@@ -79,6 +94,9 @@ class Agent:
         self.estop_other_t = -1e9
         self.current_goal: Optional[ifc.GoalPayload] = None  # re-sent as a heartbeat while running
         self._ids = itertools.count(1)
+        self.instruction_id = 0  # of the latest instruction received
+        self.plan_instruction = 0  # of the instruction the running plan came from
+        self._instruction_ids = itertools.count(1)
 
     # ---- inputs --------------------------------------------------------------
     def objects(self, payload: ifc.ObjectsPayload, now: float) -> None:
@@ -117,8 +135,37 @@ class Agent:
             ),
         )
 
+    def _outcome(self, instruction_id: int, success: bool, message: str, plan=None) -> Action:
+        return Action("outcome", Outcome(instruction_id, success, message, list(plan or [])))
+
     def instruction(self, text: str, now: float, origin: str = "typed") -> List[Action]:
-        """A new instruction (typed or a transcript): plan, ground, start."""
+        """A new instruction (typed or a transcript): plan, ground, start.  The plan running
+        until now, if it is replaced or stopped, ends with an outcome (failed), and so does
+        this instruction at once when it does not become a plan."""
+        old = (self.plan_instruction, list(self.plan)) if self.plan else None
+        self.instruction_id = next(self._instruction_ids)
+        actions = self._instruction(text, now, origin)
+        replaced = old is not None and (self.plan_instruction != old[0] or not self.plan)
+        ended = [a for a in actions if a.kind == "outcome"]
+        if old is not None and replaced:
+            why = "stopped" if text and self.estop_mine else f"replaced by a newer instruction: {text!r}"
+            ended.insert(0, self._outcome(old[0], False, why, old[1]))
+        if self.plan_instruction != self.instruction_id and not any(o.payload.instruction_id == self.instruction_id for o in ended):
+            # never became a plan: say how it ended, from the last decision
+            reason = next((a.payload.reason for a in reversed(actions) if a.kind == "decision"), "no action")
+            ended.append(self._outcome(self.instruction_id, False, reason))
+        return [a for a in actions if a.kind != "outcome"] + ended
+
+    def stop(self, now: float, reason: str, source: str = "operator") -> List[Action]:
+        """Stop as a spoken or typed "stop" does (e-stop raised, a stop goal, the plan
+        dropped; the next instruction releases it), for ``reason`` (a cancelled action goal)."""
+        old = (self.plan_instruction, list(self.plan)) if self.plan else None
+        acts = self._stop_actions(now, f"stop: {reason}; preempts everything, e-stop raised", source)
+        if old is not None:
+            acts.append(self._outcome(old[0], False, reason, old[1]))
+        return acts
+
+    def _instruction(self, text: str, now: float, origin: str) -> List[Action]:
         self.timings = {"instruction_received": now}
         self.instruction_text = text
         t0 = time.perf_counter()
@@ -166,6 +213,7 @@ class Agent:
             self.estop_mine = False
         self.plan_id = f"p{next(self._ids)}"
         self.plan = self._ground(steps, now)
+        self.plan_instruction = self.instruction_id
         self.replans = 0
         notes = "; ".join(res.notes)
         actions.append(self._decision(f"{preempt_note}new plan from {origin} instruction ({len(self.plan)} steps){': ' + notes if notes else ''}", res.source, res.confidence, index=-1))
@@ -186,6 +234,11 @@ class Agent:
         if self.estop_other and now - self.estop_other_t <= VOICE_STOP_WINDOW:
             # the microphone raised the e-stop for this very "stop": it is the operator's
             self.estop_other = False
+        acts = self._stop_actions(now, "stop: preempts everything, e-stop raised", res.source)
+        acts.append(self._outcome(self.instruction_id, True, "stopped", [ifc.StopStep()]))
+        return acts
+
+    def _stop_actions(self, now: float, reason: str, source: str) -> List[Action]:
         self.plan = [ifc.StopStep()]
         self.plan_id = f"p{next(self._ids)}"
         self.index = 0
@@ -196,10 +249,11 @@ class Agent:
         self.plan = []
         self.index = -1
         self.current_goal = None
+        self.plan_instruction = self.instruction_id
         return [
             Action("estop", True),
             Action("goal", goal),
-            self._decision("stop: preempts everything, e-stop raised", res.source, 1.0, skill="stop", index=0),
+            self._decision(reason, source, 1.0, skill="stop", index=0),
         ]
 
     def _visible(self, target, now: float) -> List:
@@ -230,6 +284,7 @@ class Agent:
                 if self.plan:
                     actions.append(self._decision("plan complete", "policy", 1.0))
                     actions.append(Action("say", "Done."))
+                    actions.append(self._outcome(self.plan_instruction, True, "plan complete", self.plan))
                 self.plan, self.index, self.goal_id, self.current_goal = [], -1, "", None
                 return actions
             step = self.plan[self.index]
@@ -287,6 +342,7 @@ class Agent:
                 return acts + self._advance(now, "rule", 1.0)
             acts = [self._decision(f"step failed ({st.reason}): plan abandoned", "policy", 1.0, skill=st.skill)]
             acts.append(Action("say", f"I could not complete that: {st.reason or 'the step failed'}."))
+            acts.append(self._outcome(self.plan_instruction, False, f"step {self.index} ({st.skill or 'step'}) failed: {st.reason or 'no reason given'}", self.plan))
             self.plan, self.index, self.goal_id, self.current_goal = [], -1, "", None
             return acts
         return []
