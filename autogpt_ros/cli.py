@@ -41,6 +41,7 @@ COMMANDS = (
     ("transcribe", c.add_transcribe),
     ("evaluate", c.add_evaluate),
     ("demo", c.add_demo),
+    ("send", c.add_send),
     ("docs", c.add_docs),
 )
 

@@ -7,15 +7,31 @@ robot is now), ``/agent/status`` (step results) and
 ``/agent/estop``; publishes ``/agent/goal`` (the step being executed),
 ``/agent/decision`` (every decision with reason, source, confidence and
 timings), ``/agent/say`` (clarifications, descriptions) and ``/agent/estop``
-(raised by a spoken or typed "stop").  The logic is :class:`autogpt_ros.agent.Agent`.
+(raised by a spoken or typed "stop"), and ``/agent/decision_record`` (the decisions,
+typed).  The logic is :class:`autogpt_ros.agent.Agent`.
+
+The action server ``/agent/execute`` (autogpt_ros_interfaces/action/ExecuteInstruction)
+takes an instruction as a goal: it is planned like a typed one, feedback follows the plan
+step by step (plan, step index, state, progress), and the result says how it ended (plan
+complete, a step failed, refused, not understood...).  A new goal preempts the running
+one, which ends aborted; an instruction on the topics that replaces its plan aborts it
+too.  Cancelling stops the robot as a spoken or typed "stop" does (e-stop raised, stop
+goal; the next instruction releases it) and ends the goal canceled.
 """
 from __future__ import annotations
 
 import collections
+import json
 import threading
 import time
 import traceback
+from typing import Optional
 
+from autogpt_ros_interfaces.action import ExecuteInstruction
+from autogpt_ros_interfaces.msg import Decision, NamedValue
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.task import Future
+from rclpy.time import Time
 from std_msgs.msg import Bool, String
 
 from autogpt_ros import interfaces as ifc
@@ -29,6 +45,31 @@ from autogpt_ros.params import Param
 
 #: our own /agent/estop message not heard back within this long is forgotten (seconds)
 ECHO_WINDOW = 5.0
+#: progress feedback of a running step at most this often (seconds); a new step always
+FEEDBACK_PERIOD = 0.2
+
+
+def plan_json(steps) -> str:
+    return json.dumps(ifc.Plan(steps=list(steps)).compact()) if steps else ""
+
+
+class Task:
+    """An /agent/execute goal: its handle, its instruction and how it ended."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.text = str(handle.request.instruction)
+        self.source = str(handle.request.source) or "action"
+        self.instruction_id: Optional[int] = None  # the agent's, once planned
+        self.future = Future()
+        self.plan_json = ""
+        self.count = 0
+        self.index = -1
+        self.last_feedback = -1e9
+
+    @property
+    def finished(self) -> bool:
+        return self.future.done()
 
 
 class ReasoningNode(AgentNode):
@@ -59,6 +100,12 @@ class ReasoningNode(AgentNode):
         self.pub_decision = self.publisher(ifc.DECISION)
         self.pub_say = self.publisher(ifc.SAY)
         self.pub_estop = self.publisher(ifc.ESTOP)
+        self.pub_record = self.publisher(ifc.DECISION_RECORD)
+        self._task: Optional[Task] = None  # the /agent/execute goal being carried out
+        self._wakeup = self.create_guard_condition(lambda: None)  # resumes the executor when a task ends in the planner thread
+        self._action = ActionServer(self, ExecuteInstruction, ifc.relative(ifc.EXECUTE), execute_callback=self._execute,
+                                    goal_callback=self._on_goal_request, handle_accepted_callback=self._on_goal_accepted,
+                                    cancel_callback=self._on_cancel)
         self._echoes = collections.deque()  # (value, wall time) of our own /agent/estop messages not yet heard back
         # instructions are planned in a thread of their own, so that the executor keeps taking
         # them off the wire during a burst (and counts what it drops) instead of DDS dropping them
@@ -85,9 +132,79 @@ class ReasoningNode(AgentNode):
         if origin == "spoken" and not self.param("listen_to_speech"):
             return
         text = msg.data if isinstance(msg.data, str) else ""
+        self._enqueue(text, origin, None)
+
+    def _enqueue(self, text: str, origin: str, task: Optional[Task]) -> None:
         with self._wake:
-            self._pending.append((text, origin, self.now_s()))
+            self._pending.append((text, origin, self.now_s(), task))
             self._wake.notify()
+
+    # ---- the action server: /agent/execute -------------------------------------------
+    def _on_goal_request(self, goal) -> GoalResponse:
+        if not self.active or not isinstance(goal.instruction, str) or not goal.instruction.strip():
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
+
+    def _on_goal_accepted(self, handle) -> None:
+        task = Task(handle)
+        with self._lock:
+            old, self._task = self._task, task
+        if old is not None:
+            self._finish(old, False, "preempted by a newer goal")
+        self.get_logger().info(f"action goal from {task.source}: {task.text!r}")
+        handle.execute()
+
+    async def _execute(self, handle):
+        task = self._task if self._task is not None and self._task.handle is handle else None
+        if task is None or task.finished:  # preempted before it started
+            handle.abort()
+            return ExecuteInstruction.Result(success=False, message="preempted by a newer goal")
+        self._feedback(task, "planning", force=True)
+        self._enqueue(task.text, task.source, task)
+        success, message, plan = await task.future
+        if handle.is_cancel_requested:
+            handle.canceled()
+        elif success:
+            handle.succeed()
+        else:
+            handle.abort()
+        return ExecuteInstruction.Result(success=success, message=message, plan_json=plan)
+
+    def _on_cancel(self, handle) -> CancelResponse:
+        task = self._task
+        if task is None or task.handle is not handle or task.finished:
+            return CancelResponse.REJECT
+        with self._lock:
+            actions = self.agent.stop(self.now_s(), "the action goal was canceled")
+            self.perform(actions)
+        self._finish(task, False, "canceled: the robot was stopped")
+        return CancelResponse.ACCEPT
+
+    def _finish(self, task: Task, success: bool, message: str, plan=None) -> None:
+        """End ``task`` (its execute callback returns the result once resumed)."""
+        if task.finished:
+            return
+        if plan:
+            task.plan_json = plan_json(plan)
+        self._feedback(task, "succeeded" if success else "failed", force=True)
+        task.future.set_result((success, message, task.plan_json))
+        with self._lock:
+            if self._task is task:
+                self._task = None
+        self._wakeup.trigger()
+
+    def _feedback(self, task: Task, state: str, progress: Optional[float] = None, force: bool = False) -> None:
+        now = time.monotonic()
+        if task.finished or (not force and now - task.last_feedback < FEEDBACK_PERIOD):
+            return
+        task.last_feedback = now
+        if progress is None:
+            progress = 1.0 if state == "succeeded" else (max(0, task.index) / task.count if task.count else 0.0)
+        fb = ExecuteInstruction.Feedback(plan_json=task.plan_json, step_index=int(task.index), state=state, progress=float(min(1.0, max(0.0, progress))))
+        try:
+            task.handle.publish_feedback(fb)
+        except Exception as e:  # the goal ended meanwhile
+            self.get_logger().debug(f"feedback not sent: {e}")
 
     def _plan_loop(self) -> None:
         """Plan the newest waiting instruction.  Each instruction replaces the plan before
@@ -99,9 +216,13 @@ class ReasoningNode(AgentNode):
                     self._wake.wait(0.5)
                 if self._closing:
                     return
-                text, origin, t = self._pending.pop()
-                skipped = len(self._pending)
+                text, origin, t, task = self._pending.pop()
+                dropped = list(self._pending)
+                skipped = len(dropped)
                 self._pending.clear()
+            for item in dropped:
+                if item[3] is not None:
+                    self._finish(item[3], False, "dropped unplanned: a newer instruction arrived while planning")
             if not self.active:
                 continue
             try:
@@ -112,7 +233,12 @@ class ReasoningNode(AgentNode):
                         self.get_logger().warning(why)
                         self.pub_decision.publish(String(data=ifc.encode(ifc.DecisionPayload(instruction=text, reason=why, source="rule", confidence=1.0))))
                     self.get_logger().info(f"{origin} instruction: {text!r}")
-                    self.perform(self.agent.instruction(text, t, origin))
+                    if task is not None and task.finished:
+                        continue  # preempted or cancelled before it was planned
+                    actions = self.agent.instruction(text, t, origin)
+                    if task is not None:
+                        task.instruction_id = self.agent.instruction_id
+                    self.perform(actions)
             except Exception as e:  # as the executor's guard does: log, count, go on
                 self.errors["instruction"] += 1
                 self.get_logger().error(f"instruction: {type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}")
@@ -124,6 +250,9 @@ class ReasoningNode(AgentNode):
 
     def cleanup(self) -> None:
         self._stop_worker()
+        if getattr(self, "_action", None) is not None:
+            self._action.destroy()
+            self._action = None
 
     def destroy_node(self):
         if hasattr(self, "_wake"):
@@ -158,7 +287,14 @@ class ReasoningNode(AgentNode):
         st = self.payload(ifc.StatusPayload, msg, "agent/status")
         if st is not None:
             with self._lock:
+                task = self._task
+                if task is not None and st.state == "running" and st.goal_id == self.agent.goal_id and self._task_running(task) and task.count:
+                    self._feedback(task, "running", (task.index + st.progress) / task.count)
                 self.perform(self.agent.status(st, self.now_s()))
+
+    def _task_running(self, task: Task) -> bool:
+        """The agent's plan is the task's."""
+        return task.instruction_id is not None and self.agent.plan_instruction == task.instruction_id and bool(self.agent.plan)
 
     def on_estop(self, msg: Bool) -> None:
         # ours when it is the next echo of what we published (one publisher's messages arrive in
@@ -188,15 +324,33 @@ class ReasoningNode(AgentNode):
                 self._last_heartbeat = a.payload.stamp
                 self.agent.timings["goal_published"] = a.payload.stamp
                 self.pub_goal.publish(String(data=ifc.encode(a.payload)))
+                task = self._task
+                if task is not None and not task.finished and self._task_running(task):
+                    task.plan_json, task.count, task.index = plan_json(self.agent.plan), a.payload.count, a.payload.index
+                    self._feedback(task, "replanning" if self.agent.replans and a.payload.step.skill == "find" else "running", force=True)
             elif a.kind == "decision":
                 a.payload.timings = dict(self.agent.timings)
                 self.pub_decision.publish(String(data=ifc.encode(a.payload)))
+                self.pub_record.publish(decision_message(a.payload, self.get_clock().now()))
                 self.get_logger().info(f"decision: {a.payload.reason} [{a.payload.source}, {a.payload.confidence:.2f}]")
+            elif a.kind == "outcome":
+                task = self._task
+                if task is not None and task.instruction_id == a.payload.instruction_id:
+                    self._finish(task, a.payload.success, a.payload.message, a.payload.plan)
             elif a.kind == "say":
                 self.pub_say.publish(String(data=str(a.payload)))
             elif a.kind == "estop":
                 self._echoes.append((bool(a.payload), time.monotonic()))
                 self.pub_estop.publish(Bool(data=bool(a.payload)))
+
+
+def decision_message(d: ifc.DecisionPayload, now) -> Decision:
+    """The typed twin of a /agent/decision payload."""
+    return Decision(
+        stamp=now.to_msg() if isinstance(now, Time) else now, instruction=d.instruction, plan_json=json.dumps(d.plan.compact()),
+        index=int(d.index), skill=d.skill or "", arguments_json=json.dumps(d.arguments), reason=d.reason, source=d.source,
+        confidence=float(d.confidence), timings=[NamedValue(name=k, value=float(v)) for k, v in d.timings.items()],
+    )
 
 
 main = main_for(ReasoningNode)

@@ -621,6 +621,108 @@ def add_demo(sub, name: str) -> None:
     p.set_defaults(func=cmd_demo)
 
 
+# ----------------------------------------------------------------------- send
+
+
+def cmd_send(a) -> int:
+    """An /agent/execute action client: send the instruction, print feedback and the result;
+    Ctrl-C cancels the goal (which stops the robot)."""
+    import json
+    import time
+
+    import rclpy
+    from rclpy.action import ActionClient
+    from rclpy.executors import SingleThreadedExecutor
+
+
+    try:
+        from autogpt_ros_interfaces.action import ExecuteInstruction
+    except ImportError as e:
+        print(f"autogpt-ros send: error: autogpt_ros_interfaces is not built ({e}): run make setup (or colcon build it)", file=sys.stderr)
+        return 2
+    rclpy.init()
+    node = rclpy.create_node(f"autogpt_send_{os.getpid()}")
+    ex = SingleThreadedExecutor()
+    ex.add_node(node)
+    client = ActionClient(node, ExecuteInstruction, a.action)
+    status = {4: "SUCCEEDED", 5: "CANCELED", 6: "ABORTED"}
+    last = [None]
+
+    def steps(plan_json):
+        try:
+            return [st.get("skill", "?") for st in json.loads(plan_json).get("steps", [])] if plan_json else []
+        except ValueError:
+            return []
+
+    def on_feedback(msg):
+        fb = msg.feedback
+        key = (fb.state, fb.step_index, round(fb.progress, 1))
+        if key == last[0] and not a.verbose:
+            return
+        last[0] = key
+        plan = steps(fb.plan_json)
+        step = f"step {fb.step_index + 1}/{len(plan)} {plan[fb.step_index]}" if 0 <= fb.step_index < len(plan) else "-"
+        print(f"feedback: {fb.state:<10} {step:<22} progress {fb.progress:4.0%}", flush=True)
+
+    def spin_until(fut, timeout):
+        deadline = time.monotonic() + timeout
+        while not fut.done() and time.monotonic() < deadline:
+            ex.spin_once(timeout_sec=0.05)
+        return fut.done()
+
+    code = 1
+    try:
+        if not client.wait_for_server(timeout_sec=a.wait):
+            print(f"autogpt-ros send: error: no action server {a.action} within {a.wait:g} s (is reasoning_node running?)", file=sys.stderr)
+            return 2
+        goal = ExecuteInstruction.Goal(instruction=a.text, source=a.source)
+        print(f"goal: {a.text!r}", flush=True)
+        fut = client.send_goal_async(goal, feedback_callback=on_feedback)
+        if not spin_until(fut, 10.0) or not fut.result().accepted:
+            print("result: REJECTED (an empty instruction, or the node is not active)")
+            return 1
+        handle = fut.result()
+        res = handle.get_result_async()
+        try:
+            if not spin_until(res, a.timeout):
+                print(f"no result within {a.timeout:g} s: cancelling", flush=True)
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            cancel = handle.cancel_goal_async()
+            spin_until(cancel, 10.0)
+            spin_until(res, 10.0)
+        if not res.done():
+            print("result: none (the server did not answer)")
+            return 1
+        r = res.result()
+        plan = steps(r.result.plan_json)
+        print(f"result: {status.get(r.status, r.status)}: {r.result.message}" + (f"  plan: [{', '.join(plan)}]" if plan else ""))
+        if a.verbose and r.result.plan_json:
+            print(r.result.plan_json)
+        code = 0 if r.status == 4 and r.result.success else 1
+    finally:
+        client.destroy()
+        ex.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return code
+
+
+def add_send(sub, name: str) -> None:
+    p = sub.add_parser(name, help="give the agent a task through the /agent/execute action and follow it",
+                       description="An action client of /agent/execute (autogpt_ros_interfaces/action/ExecuteInstruction): sends TEXT, "
+                                   "prints the feedback (state, step, progress) and the result; exits 0 when the plan succeeded. "
+                                   "Ctrl-C cancels the goal, which stops the robot.",
+                       epilog='example: autogpt-ros send "go to the red box"')
+    p.add_argument("text", help="the instruction")
+    p.add_argument("--source", default="autogpt-ros send", help="who asks (goes into the decision record)")
+    p.add_argument("--action", default="/agent/execute", help="action name")
+    p.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the action server")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the result, then cancel")
+    p.add_argument("--verbose", "-v", action="store_true", help="every feedback message, and the plan's JSON")
+    p.set_defaults(func=cmd_send)
+
+
 def cmd_docs(a) -> int:
     from autogpt_ros.tools.docs import reference, write_readme
 
