@@ -3,7 +3,9 @@
 Subscribes ``/camera/image_raw``, ``/camera/camera_info`` and (when present)
 ``/camera/depth/image_raw``; publishes ``/perception/objects`` (JSON, schema
 autogpt_ros/objects), ``/perception/scene`` (one sentence),
-``/perception/markers`` and, only while someone subscribes,
+``/perception/markers``, the same objects typed on ``/perception/detections``
+(autogpt_ros_interfaces/msg/DetectedObjects) and ``/perception/detections_2d``
+(vision_msgs/msg/Detection2DArray) and, only while someone subscribes,
 ``/perception/debug_image``.
 
 Only the newest frame is processed: frames are handed to a worker thread
@@ -34,7 +36,9 @@ from typing import Dict, Optional
 import numpy as np
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.qos import ReliabilityPolicy, qos_policy_name_from_kind
+from autogpt_ros_interfaces.msg import DetectedObject, DetectedObjects
 from std_msgs.msg import String
+from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 from visualization_msgs.msg import Marker, MarkerArray
 
 from autogpt_ros import interfaces as ifc
@@ -108,6 +112,8 @@ class CameraNode(AgentNode):
         self.pub_objects = self.publisher(ifc.OBJECTS)
         self.pub_scene = self.publisher(ifc.SCENE)
         self.pub_markers = self.publisher(ifc.MARKERS)
+        self.pub_detections = self.publisher(ifc.DETECTIONS)
+        self.pub_detections_2d = self.publisher(ifc.DETECTIONS_2D)
         self.pub_debug = self.publisher(ifc.DEBUG_IMAGE)
         self.streams: Dict[str, _Stream] = {n: _Stream(n, cb) for n, cb in ((ifc.IMAGE, self.on_image), (ifc.CAMERA_INFO, self.on_info), (ifc.DEPTH, self.on_depth))}
         for st in self.streams.values():
@@ -292,6 +298,9 @@ class CameraNode(AgentNode):
             ))
         payload = ifc.ObjectsPayload(stamp=t_img, frame_id=msg.header.frame_id, latency_ms=round(latency, 3), objects=objs)
         self.pub_objects.publish(String(data=ifc.encode(payload)))
+        typed = detections_message(msg.header, payload, self.K.scaled(rgb.shape[1], rgb.shape[0]))
+        self.pub_detections.publish(typed)
+        self.pub_detections_2d.publish(detections_2d(typed))
         self.pub_scene.publish(String(data=scene_sentence(objs)))
         self.pub_markers.publish(self.markers(msg.header, objs))
         if self.pub_debug.get_subscription_count() > 0:
@@ -337,6 +346,52 @@ class CameraNode(AgentNode):
                 m.lifetime.sec, m.lifetime.nanosec = int(life), int((life % 1) * 1e9)
                 arr.markers.append(m)
         return arr
+
+
+def object_position(o: ifc.DetectedObject, K: Intrinsics):
+    """(x, y, z) of the object's centre in the optical frame (x right, y down, z forward), or
+    None without a distance: along the bearing at the distance plus half its depth (as the
+    markers), at the height of its box's centre row."""
+    if o.distance_m is None:
+        return None
+    sx = DEFAULT_SIZE[o.shape][0] if o.shape in DEFAULT_SIZE else 0.0
+    r = o.distance_m + sx / 2
+    z = r * math.cos(o.bearing_rad)
+    v = o.bbox[1] + o.bbox[3] / 2.0
+    return -r * math.sin(o.bearing_rad), z * (v - K.cy) / K.fy, z
+
+
+def detections_message(header, payload: ifc.ObjectsPayload, K: Intrinsics) -> DetectedObjects:
+    """The typed twin of an objects payload (same objects, same order)."""
+    out = DetectedObjects(header=header, latency_ms=float(payload.latency_ms))
+    for o in payload.objects:
+        d = DetectedObject(label=o.label, color=o.color or "", shape=o.shape or "", confidence=float(o.confidence),
+                           bearing=float(o.bearing_rad), has_distance=o.distance_m is not None,
+                           distance=float(o.distance_m) if o.distance_m is not None else float("nan"), distance_source=o.distance_source)
+        x, y, w, h = o.bbox
+        d.bbox.center.position.x, d.bbox.center.position.y = x + w / 2.0, y + h / 2.0
+        d.bbox.size_x, d.bbox.size_y = float(w), float(h)
+        pos = object_position(o, K)
+        if pos is not None:
+            d.position.x, d.position.y, d.position.z = (float(c) for c in pos)
+        out.objects.append(d)
+    return out
+
+
+def detections_2d(typed: DetectedObjects) -> Detection2DArray:
+    """The same objects as vision_msgs detections: class_id the label, score the confidence,
+    the pose's position the object's (when its distance is known)."""
+    arr = Detection2DArray(header=typed.header)
+    for o in typed.objects:
+        det = Detection2D(header=typed.header, bbox=o.bbox)
+        hyp = ObjectHypothesisWithPose()
+        hyp.hypothesis.class_id, hyp.hypothesis.score = o.label, float(o.confidence)
+        if o.has_distance:
+            hyp.pose.pose.position = o.position
+        hyp.pose.pose.orientation.w = 1.0
+        det.results.append(hyp)
+        arr.detections.append(det)
+    return arr
 
 
 main = main_for(CameraNode)
