@@ -111,3 +111,16 @@ def test_tf_matches_odom_and_static_frames_match_the_urdf(procs, probe):
     opt = got["camera_optical_frame"].transform.rotation
     R = Rotation.from_quat([opt.x, opt.y, opt.z, opt.w])
     assert R.apply([0, 0, 1]) == pytest.approx([1, 0, 0], abs=1e-6) and R.apply([1, 0, 0]) == pytest.approx([0, -1, 0], abs=1e-6)
+
+
+def test_the_rviz_config_shows_tf_and_the_robot_in_odom():
+    import yaml
+
+    cfg = yaml.safe_load(open(os.path.join(ROOT, "config", "autogpt_ros.rviz")))
+    vm = cfg["Visualization Manager"]
+    assert vm["Global Options"]["Fixed Frame"] == "odom"
+    displays = {d["Class"]: d for d in vm["Displays"]}
+    assert {"rviz_default_plugins/TF", "rviz_default_plugins/RobotModel", "rviz_default_plugins/LaserScan"} <= set(displays)
+    assert displays["rviz_default_plugins/RobotModel"]["Description Topic"]["Value"] == ifc.ROBOT_DESCRIPTION
+    topics = {d["Topic"]["Value"] for d in vm["Displays"] if "Topic" in d}
+    assert all(t in ifc.TOPICS for t in topics), topics

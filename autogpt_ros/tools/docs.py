@@ -19,12 +19,27 @@ def reference() -> str:
     for t in ifc.TOPICS.values():
         out.append(f"| `{t.name}` | `{t.type}` | {q(t.pub_qos)} / {q(t.sub_qos)} | {t.publisher} | {t.description} |")
     out += ["", "Services: " + ", ".join(f"`{k}` (`{v}`)" for k, v in ifc.SERVICES.items()) + ".", ""]
+    out += ["Actions: " + ", ".join(f"`{k}` (`{v}`)" for k, v in ifc.ACTIONS.items()) + ".", ""]
+    out += interface_files()
     out += payloads()
     for name in NODES:
         cls = node_class(name)
         doc = (cls.__module__ and __import__(cls.__module__, fromlist=["x"]).__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
         out += [f"### {name}", "", doc, "", markdown_table(list(cls.PARAMS) + list(COMMON)), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def interface_files() -> list:
+    """The definitions of autogpt_ros_interfaces (its .action and .msg files, as written)."""
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "autogpt_ros_interfaces")
+    if not os.path.isdir(root):
+        return []
+    out = ["### Action and messages (autogpt_ros_interfaces)", ""]
+    for kind in ("action", "msg"):
+        for name in sorted(os.listdir(os.path.join(root, kind))):
+            text = open(os.path.join(root, kind, name)).read().strip()
+            out += [f"#### `autogpt_ros_interfaces/{kind}/{name.rsplit('.', 1)[0]}`", "", "```", text, "```", ""]
+    return out
 
 
 def _type_name(annotation) -> str:
