@@ -61,12 +61,27 @@ class AgentConfig:
     replan_attempts: int = 1
 
 
-def _skills(steps) -> set:
-    """Every skill in a plan, inside repeat and if_visible too."""
+#: fields of plan language v2 this agent does not carry out yet (at their defaults they are absent from compact())
+_V2_FIELDS = ("select", "near", "until", "speed")
+
+
+def _unsupported(plan: ifc.Plan) -> set:
+    """The v2 skills and fields in a plan (inside repeat and if_visible too) that this agent does
+    not carry out yet: such a plan is refused whole, never run in part."""
     out = set()
-    for st in steps:
-        out.add(st.skill)
-        out |= _skills(list(getattr(st, "steps", []) or []) + list(getattr(st, "then", []) or []) + list(getattr(st, "else_", []) or []))
+
+    def walk(x):
+        if isinstance(x, dict):
+            if x.get("skill") and x["skill"] not in ifc.SKILLS_V1:
+                out.add(x["skill"])
+            out.update(f"'{k}'" for k in x if k in _V2_FIELDS)
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(plan.compact())
     return out
 
 
@@ -181,25 +196,21 @@ class Agent:
             steps = [s for s in steps[1:] if s.skill != "stop"] or steps[:1]
             preempt_note = "stop: the current plan is preempted; "
         if res.plan.refusal:  # a request the robot cannot carry out: it says why and does not move
-            self.plan, self.index, self.current_goal = [], -1, None
             actions.append(self._decision(f"refused: {res.plan.refusal}", res.source, res.confidence))
             actions.append(Action("say", res.plan.refusal))
             return actions
-        unsupported = sorted(_skills(steps) - set(ifc.SKILLS_V1))
+        unsupported = sorted(_unsupported(res.plan))
         if unsupported:  # plan language v2 steps this agent does not carry out yet: never a partial plan
-            self.plan, self.index, self.current_goal = [], -1, None
-            why = f"I cannot carry out {', '.join(unsupported)} steps yet."
+            why = f"I cannot carry out {', '.join(unsupported)} in a plan yet."
             actions.append(self._decision(f"refused: {why}", res.source, res.confidence))
             actions.append(Action("say", why))
             return actions
         if not steps:
-            self.plan, self.index, self.current_goal = [], -1, None
             reason = res.reason or "nothing actionable"
             actions.append(self._decision(f"no action: {reason}", res.source, res.confidence))
             actions.append(Action("say", f"I will not act on that: {reason}."))
             return actions
         if res.confidence < self.cfg.min_confidence:
-            self.plan, self.index, self.current_goal = [], -1, None
             q = self._clarify(res)
             actions.append(self._decision(f"confidence {res.confidence:.2f} below {self.cfg.min_confidence}: asking for clarification", res.source, res.confidence))
             actions.append(Action("say", q))

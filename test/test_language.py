@@ -356,3 +356,21 @@ def test_agent_says_a_refusal_and_refuses_steps_it_does_not_carry_out_yet():
     assert any(a.kind == "decision" and a.payload.reason.startswith("refused:") for a in acts)
     acts = ag.instruction("patrol twice", 1.0)
     assert "goal" not in kinds(acts) and "repeat" in [a.payload for a in acts if a.kind == "say"][0]
+
+
+def test_agent_refuses_v2_fields_it_does_not_carry_out_and_keeps_the_running_plan():
+    from autogpt_ros.language.parser import ParseResult
+
+    until = ifc.Plan.model_validate({"steps": [{"skill": "move", "direction": "forward", "distance_m": 3.0, "until": {"color": "red", "shape": "ball"}, "speed": "slow"}]})
+    plans = {"move on": ifc.Plan.model_validate({"steps": [{"skill": "move", "direction": "forward", "distance_m": 2.0}]}),
+             "move until": until, "huh": ifc.Plan()}
+    ag = Agent(lambda text, scene="": ParseResult(text, plans[text], 0.95, "model"))
+    ag.instruction("move on", 0.0)
+    running = ag.current_goal
+    assert running is not None and running.step.skill == "move"
+    acts = ag.instruction("move until", 1.0)
+    said = [a.payload for a in acts if a.kind == "say"][0]
+    assert "goal" not in kinds(acts) and "'until'" in said and "'speed'" in said
+    assert ag.current_goal == running  # the plan that was running goes on
+    ag.instruction("huh", 2.0)
+    assert ag.current_goal == running

@@ -367,3 +367,25 @@ def test_a_policy_with_the_retired_always_zero_input_loads_with_the_same_outputs
     obs = np.random.default_rng(0).uniform(-1, 1, (20, len(LAYOUT))).astype(np.float32)
     for o in obs:
         assert old.act(o) == pytest.approx(pol.act(o)) and old.value(o) == pytest.approx(pol.value(o))
+
+
+def test_a_return_inside_the_footprint_does_not_switch_the_monitor_off():
+    """A return from the robot itself (its mast, a cable) lies inside the footprint: it is not an
+    obstacle, and it must not lower the distance every other obstacle is kept at."""
+    m = _monitor_filter().monitor
+    post = np.array([[0.22, 0.22]])
+    self_hit = np.array([[-0.03, 0.0]])
+    alone = m.limit(0.25, 1.5, Clearance(post))
+    with_self = m.limit(0.25, 1.5, Clearance(np.vstack([post, self_hit])))
+    assert with_self[:2] == alone[:2]
+    # and driven for 2 s towards the post with that return in every scan, no contact
+    f = _monitor_filter()
+    pose, world = [0.0, 0.0, 0.0], post
+    for _ in range(40):
+        pb = np.vstack([_to_base(world, pose), self_hit])
+        r = f.filter(0.25, 1.5, 0.05, 0.0, 0.0, clearance=Clearance(pb))
+        pose[2] += r.w * 0.05
+        pose[0] += r.v * 0.05 * math.cos(pose[2])
+        pose[1] += r.v * 0.05 * math.sin(pose[2])
+        q = _to_base(world, pose)
+        assert rect_distance(q[:, 0], q[:, 1], FP).min() > 0.0

@@ -40,7 +40,7 @@ class SafetyLimits:
     max_angular_accel: float = 3.0  # rad/s^2
     safety_distance: float = 0.25  # m, from the laser to an obstacle ahead/behind
     front_half_angle: float = math.radians(35.0)
-    max_age: float = 0.5  # s
+    max_age: float = 0.35  # s (policy_node's max_age)
 
 
 @dataclass(frozen=True)
@@ -144,14 +144,19 @@ class CollisionMonitor:
             x, y = v / w * np.sin(th), v / w * (1.0 - np.cos(th))
         else:
             x, y = v * t, np.zeros_like(t)
+        # returns inside the footprint are the robot itself (its mast, a cable): not obstacles
+        near = near[rect_distance(near[:, 0], near[:, 1], fp) >= 0.0]
+        if near.shape[0] == 0:
+            return True, math.inf
         # the points in the footprint's frame at each time
         dxp, dyp = near[None, :, 0] - x, near[None, :, 1] - y
         cs, sn = np.cos(th), np.sin(th)
         lx, ly = cs * dxp + sn * dyp, -sn * dxp + cs * dyp
         d = rect_distance(lx, ly, fp)
         # never closer than the margin; with something already inside it, no closer than now
-        # (driving along a wall that close is fine, turning a corner into it is not)
-        floor = min(c.stop_margin, float(d[0].min())) - 1e-4
+        # (driving along a wall that close is fine, turning a corner into it is not), and
+        # never into contact
+        floor = max(0.0, min(c.stop_margin, float(d[0].min()))) - 1e-4
         closest = float(d.min())
         return closest >= floor, closest
 
