@@ -158,6 +158,9 @@ def test_requests_the_robot_cannot_do_are_refused_with_a_reason(parser, text, wh
 
 
 @pytest.mark.parametrize("text", ["give me a description of the room", "find me a white pillar", "bring the robot to the orange pillar",
-                                  "go to the red box", "turn around", "move forward two meters", "what do you see"])
+                                  "go to the red box", "turn around", "move forward two meters", "what do you see",
+                                  "turn on the spot", "turn off the path and go to the box", "follow the wall", "look for someone's ball",
+                                  "go to the box next to the open door", "go to the ball outside", "go to the ball by the stairs",
+                                  "go to the clean box", "move forward faster", "carry on", "put it on the left", "stop, don't follow me"])
 def test_what_the_robot_can_do_is_not_refused(parser, text):
     assert parser.parse(text).plan.refusal is None
