@@ -153,13 +153,13 @@ class Agent:
     def _outcome(self, instruction_id: int, success: bool, message: str, plan=None) -> Action:
         return Action("outcome", Outcome(instruction_id, success, message, list(plan or [])))
 
-    def instruction(self, text: str, now: float, origin: str = "typed") -> List[Action]:
+    def instruction(self, text: str, now: float, origin: str = "typed", parsed=None) -> List[Action]:
         """A new instruction (typed or a transcript): plan, ground, start.  The plan running
         until now, if it is replaced or stopped, ends with an outcome (failed), and so does
         this instruction at once when it does not become a plan."""
         old = (self.plan_instruction, list(self.plan)) if self.plan else None
         self.instruction_id = next(self._instruction_ids)
-        actions = self._instruction(text, now, origin)
+        actions = self._instruction(text, now, origin, parsed)
         replaced = old is not None and (self.plan_instruction != old[0] or not self.plan)
         ended = [a for a in actions if a.kind == "outcome"]
         if old is not None and replaced:
@@ -180,13 +180,15 @@ class Agent:
             acts.append(self._outcome(old[0], False, reason, old[1]))
         return acts
 
-    def _instruction(self, text: str, now: float, origin: str) -> List[Action]:
+    def _instruction(self, text: str, now: float, origin: str, parsed=None) -> List[Action]:
         self.timings = {"instruction_received": now}
         self.instruction_text = text
         t0 = time.perf_counter()
-        res = self.parse(text, self.scene)
-        self.timings["parse_ms"] = round((time.perf_counter() - t0) * 1000, 3)
-        self.timings["parse_done"] = now + (time.perf_counter() - t0)
+        # ``parsed``: parsed already (reasoning_node parses outside its lock), else here
+        res = parsed if parsed is not None else self.parse(text, self.scene)
+        parse_s = res.timings.get("parse_ms", 0.0) / 1000 if parsed is not None else time.perf_counter() - t0
+        self.timings["parse_ms"] = round(parse_s * 1000, 3)
+        self.timings["parse_done"] = now + parse_s
         steps = list(res.plan.steps)
         actions: List[Action] = []
         if steps and steps[0].skill == "stop" and all(s.skill == "stop" for s in steps):

@@ -150,9 +150,15 @@ collision monitor refuses; driving along the wall is free."""
 
 # ---- reasoning_node: the e-stop's owner, and bursts of instructions -----------------------
 @pytest.fixture
-def reasoning(procs):
+def reasoning(procs, probe):
     node = procs([tool("reasoning_node")])
     node.wait_for_output(r"language backend model loaded", timeout=120)
+    # configured and subscribed (the action server and the rest come after the model)
+    pub = probe.publisher(ifc.INSTRUCTION)
+    deadline = time.monotonic() + 60
+    while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pub.get_subscription_count() > 0, node.output[-2000:]
     return node
 
 
@@ -208,3 +214,19 @@ def test_a_request_the_robot_cannot_do_is_refused_on_say_with_no_goal(reasoning,
     assert "no arm" in said
     time.sleep(1.0)
     assert probe.received(goals) == []
+
+
+def test_a_stop_behind_a_burst_is_never_dropped(reasoning, probe):
+    """Instructions arrive faster than they can be planned, the last but one is "stop": the stop is
+    applied at once (the e-stop goes up), and nothing planned before it runs after it."""
+    goals, estop = probe.subscribe(ifc.GOAL), probe.subscribe(ifc.ESTOP)
+    pub = probe.publisher(ifc.INSTRUCTION)
+    time.sleep(1.0)
+    for i in range(20):
+        pub.publish(String(data=f"turn left {i + 10} degrees"))
+    pub.publish(String(data="stop"))
+    probe.wait_for(estop, lambda m: m.data is True, timeout=10)
+    time.sleep(2.0)
+    skills = [ifc.decode(ifc.GoalPayload, m.data).step.skill for m in probe.received(goals)]
+    assert "stop" in skills and skills[skills.index("stop"):] == ["stop"] * len(skills[skills.index("stop"):])
+    reasoning.wait_for_output(r"stop: applied at once", timeout=5)

@@ -38,7 +38,7 @@ from autogpt_ros import interfaces as ifc
 from autogpt_ros.agent import Agent, AgentConfig
 from autogpt_ros.frames import odom_pose
 from autogpt_ros.language.decode import Limits
-from autogpt_ros.language.parser import Parser
+from autogpt_ros.language.parser import STOP_ONLY, Parser, normalize
 from autogpt_ros.nodes.base import AgentNode, main_for
 from autogpt_ros.params import Param
 
@@ -109,8 +109,10 @@ class ReasoningNode(AgentNode):
         self._echoes = collections.deque()  # (value, wall time) of our own /agent/estop messages not yet heard back
         # instructions are planned in a thread of their own, so that the executor keeps taking
         # them off the wire during a burst (and counts what it drops) instead of DDS dropping them
-        self._pending = collections.deque()  # (text, origin, time received)
+        self._pending = collections.deque()  # (text, origin, time received, action task, sequence number)
         self.dropped = 0
+        self._seq = 0  # instructions received
+        self._applied = 0  # the sequence number of the last instruction applied to the agent
         self._lock = threading.RLock()  # the agent is used from the executor and the planner thread
         self._wake = threading.Condition()
         self._closing = False
@@ -132,11 +134,39 @@ class ReasoningNode(AgentNode):
         if origin == "spoken" and not self.param("listen_to_speech"):
             return
         text = msg.data if isinstance(msg.data, str) else ""
+        if STOP_ONLY.match(normalize(text).strip()):
+            self._stop_now(text, origin)
+            return
         self._enqueue(text, origin, None)
+
+    def _stop_now(self, text: str, origin: str) -> None:
+        """A stop is never queued behind a parse or dropped for a newer instruction: it is
+        applied here, at once; instructions waiting or being planned that came before it are
+        dropped (a plan arriving after a stop must not undo it)."""
+        with self._wake:
+            self._seq += 1
+            seq, older = self._seq, list(self._pending)
+            self._pending.clear()
+        with self._lock:
+            self._applied = seq
+            if older:
+                self._count_dropped(len(older), text, "a stop came after them")
+            self.get_logger().info(f"{origin} instruction: {text!r} (stop: applied at once)")
+            self.perform(self.agent.instruction(text, self.now_s(), origin))
+        for item in older:
+            if item[3] is not None:
+                self._finish(item[3], False, "dropped unplanned: a stop came after it")
+
+    def _count_dropped(self, n: int, text: str, why: str) -> None:
+        self.dropped += n
+        line = f"{n} instruction(s) dropped unplanned: {why} ({self.dropped} in all)"
+        self.get_logger().warning(line)
+        self.pub_decision.publish(String(data=ifc.encode(ifc.DecisionPayload(instruction=text, reason=line, source="rule", confidence=1.0))))
 
     def _enqueue(self, text: str, origin: str, task: Optional[Task]) -> None:
         with self._wake:
-            self._pending.append((text, origin, self.now_s(), task))
+            self._seq += 1
+            self._pending.append((text, origin, self.now_s(), task, self._seq))
             self._wake.notify()
 
     # ---- the action server: /agent/execute -------------------------------------------
@@ -216,7 +246,7 @@ class ReasoningNode(AgentNode):
                     self._wake.wait(0.5)
                 if self._closing:
                     return
-                text, origin, t, task = self._pending.pop()
+                text, origin, t, task, seq = self._pending.pop()
                 dropped = list(self._pending)
                 skipped = len(dropped)
                 self._pending.clear()
@@ -226,16 +256,22 @@ class ReasoningNode(AgentNode):
             if not self.active:
                 continue
             try:
+                if task is not None and task.finished:
+                    continue  # preempted or cancelled before it was planned
+                # the language model runs outside the lock: the executor keeps serving the
+                # e-stop, status, odometry and the heartbeat meanwhile
+                res = self.agent.parse(text, self.agent.scene)
                 with self._lock:
                     if skipped:
-                        self.dropped += skipped
-                        why = f"{skipped} instruction(s) dropped unplanned: a newer one arrived while planning ({self.dropped} in all)"
-                        self.get_logger().warning(why)
-                        self.pub_decision.publish(String(data=ifc.encode(ifc.DecisionPayload(instruction=text, reason=why, source="rule", confidence=1.0))))
+                        self._count_dropped(skipped, text, "a newer one arrived while planning")
+                    if seq <= self._applied:  # a stop came while this was being parsed
+                        self._count_dropped(1, text, "a stop came while it was being planned")
+                        if task is not None:
+                            self._finish(task, False, "dropped unplanned: a stop came while it was being planned")
+                        continue
+                    self._applied = seq
                     self.get_logger().info(f"{origin} instruction: {text!r}")
-                    if task is not None and task.finished:
-                        continue  # preempted or cancelled before it was planned
-                    actions = self.agent.instruction(text, t, origin)
+                    actions = self.agent.instruction(text, t, origin, parsed=res)
                     if task is not None:
                         task.instruction_id = self.agent.instruction_id
                     self.perform(actions)
@@ -300,22 +336,25 @@ class ReasoningNode(AgentNode):
         # ours when it is the next echo of what we published (one publisher's messages arrive in
         # order); anything else is someone else's, whatever its value
         value, t = bool(msg.data), time.monotonic()
-        while self._echoes and t - self._echoes[0][1] > ECHO_WINDOW:
-            self._echoes.popleft()  # never heard back (a lost match): forget it
-        mine = bool(self._echoes) and self._echoes[0][0] == value
-        if mine:
-            self._echoes.popleft()
         with self._lock:
+            while self._echoes and t - self._echoes[0][1] > ECHO_WINDOW:
+                self._echoes.popleft()  # never heard back (a lost match): forget it
+            # the topic keeps one message per writer: our own true-then-false can arrive as the
+            # false alone; the echoes it merged away are dropped with it
+            i = next((k for k, (v, _) in enumerate(self._echoes) if v == value), None)
+            mine = i is not None
+            for _ in range(0 if i is None else i + 1):
+                self._echoes.popleft()
             self.agent.estop(value, mine, self.now_s())
 
     def on_tick(self) -> None:
         now = self.now_s()
-        with self._lock:
+        with self._lock:  # the heartbeat too: a newer goal from the planner thread never overtakes it
             self.perform(self.agent.tick(now))
             g = self.agent.current_goal
-        if g is not None and now - self._last_heartbeat >= float(self.param("goal_heartbeat")):
-            self._last_heartbeat = now
-            self.pub_goal.publish(String(data=ifc.encode(g)))
+            if g is not None and now - self._last_heartbeat >= float(self.param("goal_heartbeat")):
+                self._last_heartbeat = now
+                self.pub_goal.publish(String(data=ifc.encode(g)))
 
     def perform(self, actions) -> None:
         for a in actions:
