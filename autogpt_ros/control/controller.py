@@ -123,7 +123,8 @@ class Controller:
                                   scan_age=now - self.scan_t, odom_age=now - self.odom_t)
         if safe.reasons and res.state == "running":
             out.warnings += safe.reasons
-        if res.state == "running" and skill == "move" and res.v != 0 and safe.v == 0 and not self.safety.estopped:
+        blocked = any(r.startswith(("obstacle", "collision monitor")) for r in safe.reasons)  # not a stale input
+        if res.state == "running" and skill == "move" and res.v != 0 and safe.v == 0 and blocked and not self.safety.estopped:
             self.skills.update(obs, self.pose, now, blocked=True)
         if res.state == "running" and goal_age != math.inf:
             self.idle_since = now

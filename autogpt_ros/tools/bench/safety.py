@@ -101,8 +101,9 @@ def run(json_path: str = "", trials: int = 10) -> Dict:
             deadline = time.monotonic() + 5
             hit = None
             while hit is None and time.monotonic() < deadline:
-                with lock:
-                    hit = next((t for t, v, w in cmds if t > t_last and v == 0.0 and w == 0.0), None)
+                with lock:  # the first zero that stays zero (three in a row), not a passing one
+                    after = [(t, v == 0.0 and w == 0.0) for t, v, w in cmds if t > t_last]
+                hit = next((after[i][0] for i in range(len(after) - 2) if after[i][1] and after[i + 1][1] and after[i + 2][1]), None)
                 time.sleep(0.01)
             if hit is None:
                 misses[k] += 1
