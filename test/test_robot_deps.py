@@ -118,7 +118,8 @@ _import, _import_module = builtins.__import__, importlib.import_module
 
 
 def _ours(depth):
-    return sys._getframe(depth).f_globals.get("__name__", "").startswith("autogpt_ros")
+    name = sys._getframe(depth).f_globals.get("__name__", "")
+    return name == "autogpt_ros" or name.startswith("autogpt_ros.")  # not autogpt_ros_interfaces' generated modules
 
 
 def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
