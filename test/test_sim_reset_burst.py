@@ -16,7 +16,10 @@ def test_twenty_concurrent_resets_are_all_answered(probe):
     p = Proc([tool("sim_node"), "--ros-args", "--params-file", cfg, "-r", "__node:=burst_sim"])
     try:
         p.wait_for_output(r"world 'red_box_ahead'", timeout=60)
-        cli = probe.node.create_client(Trigger, ifc.SIM_RESET)  # default service QoS, as any caller
+        # the client keeps every response (a default client keeps 10, and drops answers it has not
+        # taken yet when the machine is loaded): what is tested is that the server answers all
+        from rclpy.qos import QoSProfile
+        cli = probe.node.create_client(Trigger, ifc.SIM_RESET, qos_profile=QoSProfile(depth=100))
         assert cli.wait_for_service(timeout_sec=30)
         futures = [cli.call_async(Trigger.Request()) for _ in range(20)]  # all at once
         deadline = time.monotonic() + 60
