@@ -112,8 +112,10 @@ class PolicyNode(AgentNode):
         line = self.control.on_estop(bool(msg.data))
         if msg.data:
             self.publish_cmd(0.0, 0.0)  # at once, before the next cycle
-        if line:
-            (self.get_logger().warning if msg.data else self.get_logger().info)(line)
+        if line and msg.data:  # two call sites: rclpy refuses one call site logging at two severities
+            self.get_logger().warning(line)
+        elif line:
+            self.get_logger().info(line)
 
     def on_odom(self, msg) -> None:
         pose, why = odom_pose(msg)
