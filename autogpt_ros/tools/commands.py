@@ -227,11 +227,17 @@ def _install(path: str, name: str) -> None:
     print(f"installed {path} as {dest}")
 
 
+def _train_outputs(a, name: str) -> tuple:
+    """(weights file, report folder) of a train-* run: what the user named, else runs/<name>/
+    (reports to reports/ with --install)."""
+    out = a.out or os.path.join(RUNS, name, f"{name}.pt")
+    return out, a.report_dir or ("reports" if a.install else os.path.join(RUNS, name))
+
+
 def cmd_train_vision(a) -> int:
     from autogpt_ros.tools.train_vision import train_vision
 
-    out = a.out or os.path.join(RUNS, "vision", "vision.pt")
-    report_dir = a.report_dir or ("reports" if a.install else os.path.join(RUNS, "vision"))
+    out, report_dir = _train_outputs(a, "vision")
     train_vision(out, report_dir, frames=a.frames, epochs=a.epochs, seed=a.seed, segmenter_from=a.segmenter_from, close_share=a.close_share)
     if a.install:
         _install(out, "vision.pt")
@@ -241,8 +247,7 @@ def cmd_train_vision(a) -> int:
 def cmd_train_language(a) -> int:
     from autogpt_ros.tools.train_language import train_language
 
-    out = a.out or os.path.join(RUNS, "language", "language.pt")
-    report_dir = a.report_dir or ("reports" if a.install else os.path.join(RUNS, "language"))
+    out, report_dir = _train_outputs(a, "language")
     train_language(out, report_dir, n_train=a.sentences, n_val=a.validation, epochs=a.epochs, seed=a.seed, base=a.base)
     if a.install:
         _install(out, "language.pt")

@@ -18,7 +18,7 @@ import json
 import math
 import os
 import time
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 import cv2
 import numpy as np
@@ -34,6 +34,11 @@ from autogpt_ros.perception.geometry import Intrinsics
 from autogpt_ros.tools.plots import confusion_png
 from autogpt_ros.robot import load_robot
 from autogpt_ros.tools.early_stopping import EarlyStopping
+
+
+def _snapshot(net) -> dict:
+    """A copy of a net's weights (the best epoch's, kept by early stopping)."""
+    return {k: v.clone() for k, v in net.state_dict().items()}
 
 
 def seg_arrays(frames: List[Frame]):
@@ -103,7 +108,7 @@ def train_segmenter(train: List[Frame], val: List[Frame], epochs: int, seed: int
             pred = torch.cat([net(xv[i : i + 64]).argmax(1) for i in range(0, len(xv), 64)])
         miou = mean_iou(pred, yv, len(M.COLOR_CLASSES))
         log(f"segmenter epoch {ep + 1}: loss {total / len(xt):.4f}  val object mIoU {miou:.4f}")
-        if stopper.step(miou, lambda: {k: v.clone() for k, v in net.state_dict().items()}):
+        if stopper.step(miou, lambda: _snapshot(net)):
             log("early stopping")
             break
     net.load_state_dict(stopper.best_state)
@@ -208,7 +213,7 @@ def train_shapes(det: Detector, train: List[Frame], val: List[Frame], epochs: in
         # one score for both heads: a box edge off by 1 % of the crop costs as much as 2 % accuracy
         score = acc - 2.0 * berr - 0.5 * cerr
         log(f"shape epoch {ep + 1}: val accuracy {acc:.4f}, box edge error {berr:.4f}, centre error {cerr:.4f} crop widths")
-        if stopper.step(score, lambda: {k: v.clone() for k, v in net.state_dict().items()}):
+        if stopper.step(score, lambda: _snapshot(net)):
             log("early stopping")
             break
     net.load_state_dict(stopper.best_state)
