@@ -93,7 +93,25 @@ def add_run(sub, name: str) -> None:
 # ------------------------------------------------------------------------ sim
 
 
+def _print_pose(x: float, y: float, yaw: float, field: str) -> None:
+    """One number and no newline (for a launch file's $(command ...)), or all three as launch arguments."""
+    if field:
+        sys.stdout.write(f"{dict(x=x, y=y, yaw=yaw)[field]:.4f}")
+    else:
+        print(f"x:={x:.4f} y:={y:.4f} yaw:={yaw:.4f}")
+    sys.stdout.flush()
+
+
 def cmd_sim(a) -> int:
+    if a.action == "pose" and a.world:
+        from autogpt_ros.sim.sdf import read_start_pose
+
+        try:
+            _print_pose(*read_start_pose(a.world), a.field)
+        except ValueError as e:
+            print(f"autogpt-ros sim pose: error: {e}", file=sys.stderr)
+            return 2
+        return 0
     from autogpt_ros.sim.world import ScenarioError, generate, resolve_scenario
 
     try:
@@ -101,6 +119,9 @@ def cmd_sim(a) -> int:
     except ScenarioError as e:
         print(f"autogpt-ros sim: error: {e}", file=sys.stderr)
         return 2
+    if a.action == "pose":
+        _print_pose(*sc.robot, a.field)
+        return 0
     if a.action == "snapshot":
         from autogpt_ros.sim.snapshot import snapshot
 
@@ -115,8 +136,8 @@ def cmd_sim(a) -> int:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         write_world(sc, out)
         p = spawn_pose(sc)
-        print(f"wrote {out}")
-        print(f"ros2 launch autogpt_ros gazebo.launch.xml world:={os.path.abspath(out)} x:={p['x']:.3f} y:={p['y']:.3f} yaw:={p['Y']:.3f}")
+        print(f"wrote {out} (robot start x={p['x']:.3f} y={p['y']:.3f} yaw={p['Y']:.3f}, its frame robot_start)")
+        print(f"ros2 launch autogpt_ros gazebo.launch.xml world:={os.path.abspath(out)}")
         return 0
     from autogpt_ros.nodes.base import run_nodes
     from autogpt_ros.nodes.sim_node import SimNode
@@ -136,17 +157,20 @@ def add_sim(sub, name: str) -> None:
         description=(
             "run (default): sim_node in this process, publishing what Gazebo + ros_gz_bridge would. "
             "snapshot: camera.png, depth.png, segmentation.png and a top-down map.png of the world. "
-            "sdf: the world as SDF for gz-sim (gazebo.launch.xml), with the robot's spawn pose."
+            "sdf: the world as SDF for gz-sim (gazebo.launch.xml), the robot's start pose in it as the frame robot_start. "
+            "pose: the robot's start pose of the scenario, or of an SDF world (--world), as gazebo.launch.xml spawns it."
         ),
         epilog="examples: autogpt-ros sim --seed 3 --headless | autogpt-ros sim snapshot --seed 3 --out snap/",
     )
-    p.add_argument("action", nargs="?", default="run", choices=["run", "snapshot", "sdf"])
+    p.add_argument("action", nargs="?", default="run", choices=["run", "snapshot", "sdf", "pose"])
     g = p.add_mutually_exclusive_group()
     g.add_argument("--scenario", default="", help="scenario file or name in worlds/")
     g.add_argument("--seed", type=int, default=0, help="seed of a random layout")
     p.add_argument("--headless", action="store_true", help="no MuJoCo viewer window (always so without a display)")
     p.add_argument("--real-time-factor", type=float, default=1.0, help="0: as fast as possible")
     p.add_argument("--out", default="snapshot", help="output folder (snapshot) or .sdf file/folder (sdf)")
+    p.add_argument("--world", default="", help="pose: read the start pose from this SDF world (its frame robot_start)")
+    p.add_argument("--field", default="", choices=["", "x", "y", "yaw"], help="pose: print only this value, without a newline")
     p.add_argument("--width", type=int, default=320)
     p.add_argument("--height", type=int, default=240)
     p.add_argument("--ros-args", nargs=argparse.REMAINDER, default=[], help="extra rclpy arguments")
