@@ -13,8 +13,13 @@ Run it on a machine with internet access:
     python3 scripts/refresh_rosdep_keys.py --only-used  # only the names package.xml files use
     python3 scripts/refresh_rosdep_keys.py --ref <commit or branch>
 
-It needs PyYAML.  The header of the written file names the repository, the
-files and the commit (or branch) they were read at.
+or from a local copy of ros/rosdistro (a git clone: each file's commit is
+read from git; otherwise --ref names it):
+
+    python3 scripts/refresh_rosdep_keys.py --from-dir ~/rosdistro --only-used
+
+It needs PyYAML.  The header of the written file names the repository and,
+for each of the four files, the commit (or branch) it was read at.
 """
 from __future__ import annotations
 
@@ -22,16 +27,22 @@ import argparse
 import glob
 import json
 import os
+import subprocess
 import sys
 import urllib.request
 import xml.etree.ElementTree as ET
-from typing import Dict, Iterable, List, Sequence, Set
+from typing import Dict, Iterable, List, Optional, Sequence, Set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "test", "data", "rosdep_keys.txt")
 REPO = "ros/rosdistro"
-ROSDEP_FILES = ("rosdep/base.yaml", "rosdep/python.yaml")
-DISTROS = ("kilted", "jazzy")
+#: (section, file in ros/rosdistro, what the section lists), in the order the keys file holds them.
+SOURCES = (
+    ("base.yaml", "rosdep/base.yaml", "top-level keys of"),
+    ("python.yaml", "rosdep/python.yaml", "top-level keys of"),
+    ("kilted", "kilted/distribution.yaml", "package names released in"),
+    ("jazzy", "jazzy/distribution.yaml", "package names released in"),
+)
 DEPEND_TAGS = ("depend", "build_depend", "build_export_depend", "exec_depend", "test_depend", "doc_depend", "buildtool_depend", "buildtool_export_depend")
 
 
@@ -118,6 +129,36 @@ def write_keys_file(path: str, sections: Dict[str, Iterable[str]], header: Seque
                 f.write(v + "\n")
 
 
+def header(commits: Dict[str, str], only_used: bool, notes: Sequence[str] = ()) -> List[str]:
+    """The header lines of a keys file: where each section was read, at which commit."""
+    lines = ["Names a package.xml dependency may have, for test/test_rosdep_keys.py.", f"Source: repository {REPO}, each file at the commit named:"]
+    lines += [f"  [{section}] {what} {path} at commit {commits[path]}" for section, path, what in SOURCES]
+    lines.append("Rewritten by: python3 scripts/refresh_rosdep_keys.py" + (" --only-used (only the names package.xml files use)." if only_used else " (every name)."))
+    return lines + list(notes)
+
+
+def sections_from(texts: Dict[str, str]) -> Dict[str, List[str]]:
+    """{section: names} from the text of each source file ({path: text})."""
+    return {
+        section: (rosdep_keys if path.startswith("rosdep/") else distribution_packages)(texts[path])
+        for section, path, _what in SOURCES
+    }
+
+
+def only_used(sections: Dict[str, List[str]], root: str = ROOT) -> Dict[str, List[str]]:
+    used = {d for deps in package_xml_dependencies(root).values() for d in deps}
+    return {k: [v for v in vs if v in used] for k, vs in sections.items()}
+
+
+def git_commit(folder: str, path: str) -> Optional[str]:
+    """The last commit of path in a git clone at folder, or None."""
+    try:
+        out = subprocess.run(["git", "-C", folder, "log", "-1", "--format=%H", "--", path], capture_output=True, text=True, timeout=60)
+    except OSError:
+        return None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
+
+
 def fetch(ref: str, path: str) -> str:
     url = f"https://raw.githubusercontent.com/{REPO}/{ref}/{path}"
     with urllib.request.urlopen(url, timeout=60) as r:
@@ -136,26 +177,27 @@ def resolve_commit(ref: str) -> str:
 def main(argv: Sequence[str] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ref", default="master", help="commit or branch of ros/rosdistro (default master)")
+    ap.add_argument("--from-dir", default="", help="read the files from this local copy of ros/rosdistro instead of downloading them")
     ap.add_argument("--only-used", action="store_true", help="write only the names that package.xml files use")
+    ap.add_argument("--note", action="append", default=[], help="a further header line (repeatable)")
     ap.add_argument("--out", default=OUT)
     a = ap.parse_args(argv)
-    commit = resolve_commit(a.ref)
-    sections: Dict[str, List[str]] = {}
-    for path in ROSDEP_FILES:
-        sections[os.path.basename(path)] = rosdep_keys(fetch(commit, path))
-    for distro in DISTROS:
-        sections[distro] = distribution_packages(fetch(commit, f"{distro}/distribution.yaml"))
+    texts: Dict[str, str] = {}
+    commits: Dict[str, str] = {}
+    if a.from_dir:
+        for _section, path, _what in SOURCES:
+            with open(os.path.join(a.from_dir, path), encoding="utf-8") as f:
+                texts[path] = f.read()
+            commits[path] = git_commit(a.from_dir, path) or a.ref
+    else:
+        commit = resolve_commit(a.ref)
+        for _section, path, _what in SOURCES:
+            texts[path] = fetch(commit, path)
+            commits[path] = commit
+    sections = sections_from(texts)
     if a.only_used:
-        used = {d for deps in package_xml_dependencies().values() for d in deps}
-        sections = {k: [v for v in vs if v in used] for k, vs in sections.items()}
-    header = [
-        "Names a package.xml dependency may have, for test/test_rosdep_keys.py.",
-        f"Source: repository {REPO} at commit {commit}:",
-        "  [base.yaml] [python.yaml]: top-level keys of rosdep/base.yaml and rosdep/python.yaml",
-        "  [kilted] [jazzy]: package names released in kilted/distribution.yaml and jazzy/distribution.yaml",
-        "Written by scripts/refresh_rosdep_keys.py" + (" --only-used (only the names package.xml files use)." if a.only_used else "."),
-    ]
-    write_keys_file(a.out, sections, header)
+        sections = only_used(sections)
+    write_keys_file(a.out, sections, header(commits, a.only_used, a.note))
     print(f"wrote {a.out}: " + ", ".join(f"{k} {len(v)}" for k, v in sections.items()))
     return 0
 
