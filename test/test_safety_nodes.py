@@ -152,7 +152,7 @@ collision monitor refuses; driving along the wall is free."""
 @pytest.fixture
 def reasoning(procs, probe):
     node = procs([tool("reasoning_node")])
-    node.wait_for_output(r"language backend model loaded", timeout=120)
+    node.wait_for_output(r"language backend \w+ loaded", timeout=120)
     # configured and subscribed (the action server and the rest come after the model)
     pub = probe.publisher(ifc.INSTRUCTION)
     deadline = time.monotonic() + 60
@@ -230,3 +230,25 @@ def test_a_stop_behind_a_burst_is_never_dropped(reasoning, probe):
     skills = [ifc.decode(ifc.GoalPayload, m.data).step.skill for m in probe.received(goals)]
     assert "stop" in skills and skills[skills.index("stop"):] == ["stop"] * len(skills[skills.index("stop"):])
     reasoning.wait_for_output(r"stop: applied at once", timeout=5)
+
+
+def test_the_planner_takes_what_the_tagger_cannot_and_nothing_moves(reasoning, probe):
+    """reasoning_node's default router: a question goes to the generative planner (source
+    "planner", its timings on /agent/decision); a request outside the robot's abilities that no
+    refusal rule names is refused by the planner itself; neither publishes a goal."""
+    goals, say, decisions = probe.subscribe(ifc.GOAL), probe.subscribe(ifc.SAY), probe.subscribe(ifc.DECISION)
+    pub = probe.publisher(ifc.INSTRUCTION)
+    time.sleep(1.0)
+    pub.publish(String(data="how far away is the blue ball"))
+    d = ifc.decode(ifc.DecisionPayload, probe.wait_for(decisions, lambda m: "how far away" in m.data, timeout=60).data)
+    assert d.source == "planner" and d.plan.steps[0].skill == "answer" and d.plan.steps[0].question == "distance"
+    assert d.timings["planner_ms"] > 0 and d.timings["model_calls"] >= 1
+    probe.wait_for(say, timeout=20)
+    n_say = len(probe.received(say))
+    pub.publish(String(data="take a picture of the red box and send it to my phone"))
+    d = ifc.decode(ifc.DecisionPayload, probe.wait_for(decisions, lambda m: "take a picture" in m.data, timeout=60).data)
+    assert d.source == "planner" and d.plan.refusal and not d.plan.steps
+    said = probe.wait_for(say, count=n_say + 1, timeout=20)[-1].data
+    assert said == d.plan.refusal
+    time.sleep(1.0)
+    assert probe.received(goals) == []

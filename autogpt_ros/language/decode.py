@@ -24,6 +24,7 @@ def split_words(text: str) -> List[str]:
 class Limits:
     max_move_m: float = 3.0
     max_turn_deg: float = 360.0
+    max_explore_s: float = 300.0
 
 
 @dataclass

@@ -58,6 +58,30 @@ def normalize(text: str) -> str:
     return _WORD_HYPHEN.sub(" ", t.translate(_DASHES))
 
 
+def clamp(plan: ifc.Plan, limits: Limits) -> List[str]:
+    """Distances, angles, durations and repeat counts within the limits, in place (inside
+    repeat and if_visible too); the notes say what was clamped."""
+    notes: List[str] = []
+
+    def walk(steps):
+        for s in steps:
+            if s.skill == "move" and s.distance_m > limits.max_move_m:
+                notes.append(f"move: {s.distance_m:g} m clamped to {limits.max_move_m:g}")
+                s.distance_m = limits.max_move_m
+            elif s.skill == "turn" and s.angle_deg > limits.max_turn_deg:
+                notes.append(f"turn: {s.angle_deg:g} degrees clamped to {limits.max_turn_deg:g}")
+                s.angle_deg = limits.max_turn_deg
+            elif s.skill == "explore" and s.duration_s > limits.max_explore_s:
+                notes.append(f"explore: {s.duration_s:g} s clamped to {limits.max_explore_s:g}")
+                s.duration_s = limits.max_explore_s
+            for inner in (getattr(s, "steps", None), getattr(s, "then", None), getattr(s, "else_", None)):
+                if inner:
+                    walk(inner)
+
+    walk(plan.steps)
+    return notes
+
+
 @dataclass
 class ParseResult:
     text: str
@@ -129,24 +153,48 @@ class ModelParser:
         return tags, tprob, skills, sprob, actionable
 
 
-class Parser:
-    """Rules + a backend ("model" or "causal_lm") + schema and limits."""
+#: words that only plan language v2 can express: with any of them the router asks the planner
+V2_CUES = re.compile(
+    r"\b(nearest|closest|farthest|furthest|leftmost|rightmost|most distant|far (left|right)|on the (left|right)|to the (left|right) of|next to|near|nearby|beside|by the|close to|alongside"
+    r"|slow|slowly|careful|carefully|gently|cautiously|crawl|rush|until|till|remember|save|mark|call|name|store|home|here|start|started|starting|began|begin|return|back to|"
+    r"explore|exploring|wander|roam|tour|scout|patrol|map|how|what|which|whose|who|is there|are there|is the|are the|do you|did you|visible|in view|in sight|count|"
+    r"twice|thrice|times|repeat|again|back and forth|if|otherwise|else|unless|in case|should you|when|place|spot|location|position|dock|base)\b",
+    re.IGNORECASE)
+ROUTER_CONFIDENCE = 0.9  # the tagger's plan is used when it is at least this sure and the text has no v2 words
 
-    def __init__(self, backend: str = "model", weights: Optional[str] = None, limits: Optional[Limits] = None, quantize: bool = True, causal_model: str = "", threads: Optional[int] = None):
+
+class Parser:
+    """Rules + a backend + schema and limits.  Backends: ``model`` (the fine-tuned MiniLM
+    tagger: the six skills of plan language v1), ``planner`` (the fine-tuned generative
+    planner: plan language v2), ``router`` (the tagger where it is sure and the text has
+    no word of v2, the planner otherwise), ``causal_lm`` (any causal LM, prompted)."""
+
+    BACKENDS = ("router", "model", "planner", "causal_lm")
+
+    def __init__(self, backend: str = "model", weights: Optional[str] = None, limits: Optional[Limits] = None, quantize: bool = True, causal_model: str = "",
+                 threads: Optional[int] = None, planner: Optional[str] = None, planner_base: Optional[str] = None, router_confidence: float = ROUTER_CONFIDENCE):
         self.limits = limits or Limits()
         self.backend_name = backend
-        if backend == "model":
+        self.router_confidence = router_confidence
+        self.backend = self.planner = None
+        t = time.perf_counter()
+        if backend not in self.BACKENDS:
+            raise ValueError(f"unknown language backend {backend!r} ({', '.join(self.BACKENDS)})")
+        if backend in ("model", "router"):
             self.backend = ModelParser(weights, quantize=quantize, threads=threads)
-        elif backend == "causal_lm":
+        if backend in ("planner", "router"):
+            from autogpt_ros.language.planner import Planner
+
+            self.planner = Planner(planner or None, base=planner_base or None, threads=threads, max_move_m=self.limits.max_move_m)
+        if backend == "causal_lm":
             from autogpt_ros.language.causal import CausalLMParser
 
             self.backend = CausalLMParser(causal_model or None, limits=self.limits)
-        else:
-            raise ValueError(f"unknown language backend {backend!r} (model, causal_lm)")
+        self._load_s = time.perf_counter() - t
 
     @property
     def load_s(self) -> float:
-        return getattr(self.backend, "load_s", 0.0)
+        return self._load_s
 
     def parse(self, text: str, scene: str = "") -> ParseResult:
         t0 = time.perf_counter()
@@ -168,6 +216,25 @@ class Parser:
             res = self.backend.parse(clean, scene)
             res.timings["parse_ms"] = (time.perf_counter() - t0) * 1000
             return res
+        if self.backend_name == "planner":
+            return self._plan(raw, clean, t0, {})
+        res = self._tag(raw, clean, t0)
+        if self.backend_name == "router" and (res.confidence < self.router_confidence or not res.plan.steps or V2_CUES.search(clean)):
+            return self._plan(raw, clean, t0, {"tagger_ms": res.timings.get("parse_ms", 0.0), "routed": "planner"})
+        return res
+
+    def _plan(self, raw: str, clean: str, t0: float, timings: dict) -> ParseResult:
+        """The generative planner's plan, clamped to the limits."""
+        plan, conf, info = self.planner.plan(clean)
+        notes = clamp(plan, self.limits)
+        timings = {**timings, "planner_ms": info["planner_ms"], "model_calls": info["model_calls"], "parse_ms": (time.perf_counter() - t0) * 1000}
+        if "error" in info:
+            return ParseResult(raw, plan, 0.0, "planner", f"the planner gave no plan ({info['error']})", notes, timings)
+        reason = "refused: " + plan.refusal if plan.refusal else ("parsed" if plan.steps else "nothing to do (chit-chat, a question the robot cannot answer, or an instruction it cannot follow)")
+        return ParseResult(raw, plan, float(conf), "planner", reason, notes, timings)
+
+    def _tag(self, raw: str, clean: str, t0: float) -> ParseResult:
+        """The tagger's plan (plan language v1)."""
         words = split_words(clean)
         if not words:
             return ParseResult(raw, ifc.Plan(), 1.0, "rule", "no words", timings={"parse_ms": 0.0})

