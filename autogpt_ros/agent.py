@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple
 
+from autogpt_ros import answers
 from autogpt_ros import interfaces as ifc
 from autogpt_ros import memory as object_memory
 from autogpt_ros.memory import Remembered
@@ -61,8 +62,11 @@ class AgentConfig:
     replan_attempts: int = 1
 
 
-#: fields of plan language v2 this agent does not carry out yet (at their defaults they are absent from compact())
-_V2_FIELDS = ("select", "near", "until", "speed")
+#: what this agent carries out of plan language v2 beyond the six skills: answers, repeat (written
+#: out when planned), if_visible (decided when reached, from the latest camera frame) and
+#: remember_place; ``select`` and ``near`` in the targets of answer and if_visible
+AGENT_SKILLS = ("answer", "repeat", "if_visible", "remember_place")
+PLACE_JUMP_M = 0.5  # odometry that jumps this far between two messages was reset: places are dropped
 
 
 def _unsupported(plan: ifc.Plan) -> set:
@@ -70,18 +74,45 @@ def _unsupported(plan: ifc.Plan) -> set:
     not carry out yet: such a plan is refused whole, never run in part."""
     out = set()
 
-    def walk(x):
-        if isinstance(x, dict):
-            if x.get("skill") and x["skill"] not in ifc.SKILLS_V1:
-                out.add(x["skill"])
-            out.update(f"'{k}'" for k in x if k in _V2_FIELDS)
-            for v in x.values():
-                walk(v)
-        elif isinstance(x, list):
-            for v in x:
-                walk(v)
+    def walk(steps):
+        for st in steps:
+            if st.skill not in ifc.SKILLS_V1 and st.skill not in AGENT_SKILLS:
+                out.add(st.skill)
+            if st.skill in ("go_to", "find"):
+                out.update(f"'{k}'" for k in ("select", "near") if getattr(st.target, k) is not None)
+            if st.skill in ("go_to", "move") and st.speed != "normal":
+                out.add("'speed'")
+            if st.skill == "move" and st.until is not None:
+                out.add("'until'")
+            for inner in (getattr(st, "steps", None), getattr(st, "then", None), getattr(st, "else_", None)):
+                walk(inner or [])
 
-    walk(plan.compact())
+    walk(plan.steps)
+    return out
+
+
+def expand_repeats(steps) -> List:
+    """Every repeat written out: N copies of its steps (inside if_visible branches too)."""
+    out = []
+    for st in steps:
+        if st.skill == "repeat":
+            inner = expand_repeats(st.steps)
+            for _ in range(st.times):
+                out += [s.model_copy(deep=True) for s in inner]
+        elif st.skill == "if_visible":
+            out.append(st.model_copy(update={"then": expand_repeats(st.then), "else_": expand_repeats(st.else_)}))
+        else:
+            out.append(st)
+    return out
+
+
+def _places_named(steps) -> List[str]:
+    out = []
+    for st in steps:
+        if st.skill == "go_to_place":
+            out.append(st.place)
+        for inner in (getattr(st, "then", None), getattr(st, "else_", None), getattr(st, "steps", None)):
+            out += _places_named(inner or [])
     return out
 
 
@@ -95,6 +126,10 @@ class Agent:
         self.latest_objects_t = -1e9
         self.scene = "I have not seen anything yet."
         self.pose = (0.0, 0.0, 0.0)  # odometry
+        self.odom_seen = False
+        self.places = {}  # name -> pose in the odometry frame; "home": where the agent started
+        self.here = self.pose  # where the robot was when the current instruction arrived
+        self.plan_moved = False  # the running plan has published a goal
         self.plan: List = []
         self.index = -1
         self.plan_id = ""
@@ -122,6 +157,12 @@ class Agent:
         self.remembered = [Remembered(o.color, o.shape, o.x, o.y, o.last_seen, o.seen_count) for o in payload.objects]
 
     def odometry(self, pose: Tuple[float, float, float]) -> None:
+        jumped = self.odom_seen and math.hypot(pose[0] - self.pose[0], pose[1] - self.pose[1]) > PLACE_JUMP_M
+        if jumped:  # a reset: places in the old frame mean nothing now
+            self.places = {}
+        if not self.odom_seen or jumped:
+            self.places["home"] = tuple(pose)
+        self.odom_seen = True
         self.pose = pose
 
     def estop(self, engaged: bool, mine: bool, now: float = 0.0) -> None:
@@ -134,12 +175,13 @@ class Agent:
         self.estop_mine = False
 
     # ---- decisions ------------------------------------------------------------
-    def _decision(self, reason: str, source: str, confidence: float, skill=None, arguments=None, index=None) -> Action:
+    def _decision(self, reason: str, source: str, confidence: float, skill=None, arguments=None, index=None, plan: Optional[ifc.Plan] = None) -> Action:
+        """``plan``: the plan decided about when it is not the running one (a refusal, a question)."""
         return Action(
             "decision",
             ifc.DecisionPayload(
                 instruction=self.instruction_text,
-                plan=ifc.Plan(steps=list(self.plan)),
+                plan=plan if plan is not None else ifc.Plan(steps=list(self.plan)),
                 index=self.index if index is None else index,
                 skill=skill,
                 arguments=arguments or {},
@@ -183,12 +225,16 @@ class Agent:
     def _instruction(self, text: str, now: float, origin: str, parsed=None) -> List[Action]:
         self.timings = {"instruction_received": now}
         self.instruction_text = text
+        self.here = tuple(self.pose)
         t0 = time.perf_counter()
         # ``parsed``: parsed already (reasoning_node parses outside its lock), else here
         res = parsed if parsed is not None else self.parse(text, self.scene)
         parse_s = res.timings.get("parse_ms", 0.0) / 1000 if parsed is not None else time.perf_counter() - t0
         self.timings["parse_ms"] = round(parse_s * 1000, 3)
         self.timings["parse_done"] = now + parse_s
+        for k in ("tagger_ms", "planner_ms", "model_calls"):  # where the parse went: the tagger, the planner, or both
+            if k in res.timings:
+                self.timings[k] = round(float(res.timings[k]), 3)
         steps = list(res.plan.steps)
         actions: List[Action] = []
         if steps and steps[0].skill == "stop" and all(s.skill == "stop" for s in steps):
@@ -198,23 +244,29 @@ class Agent:
             steps = [s for s in steps[1:] if s.skill != "stop"] or steps[:1]
             preempt_note = "stop: the current plan is preempted; "
         if res.plan.refusal:  # a request the robot cannot carry out: it says why and does not move
-            actions.append(self._decision(f"refused: {res.plan.refusal}", res.source, res.confidence))
+            actions.append(self._decision(f"refused: {res.plan.refusal}", res.source, res.confidence, plan=res.plan))
             actions.append(Action("say", res.plan.refusal))
+            return actions
+        unknown = [p for p in dict.fromkeys(_places_named(res.plan.steps)) if p != "here" and p not in self.places]
+        if unknown:  # never motion towards a place the robot does not know
+            q = f"I do not know a place called '{unknown[0]}'. Take me there and say \"remember this spot as {unknown[0]}\"."
+            actions.append(self._decision(f"unknown place '{unknown[0]}': asking", res.source, res.confidence, plan=res.plan))
+            actions.append(Action("say", q))
             return actions
         unsupported = sorted(_unsupported(res.plan))
         if unsupported:  # plan language v2 steps this agent does not carry out yet: never a partial plan
             why = f"I cannot carry out {', '.join(unsupported)} in a plan yet."
-            actions.append(self._decision(f"refused: {why}", res.source, res.confidence))
+            actions.append(self._decision(f"refused: {why}", res.source, res.confidence, plan=res.plan))
             actions.append(Action("say", why))
             return actions
         if not steps:
             reason = res.reason or "nothing actionable"
-            actions.append(self._decision(f"no action: {reason}", res.source, res.confidence))
+            actions.append(self._decision(f"no action: {reason}", res.source, res.confidence, plan=res.plan))
             actions.append(Action("say", f"I will not act on that: {reason}."))
             return actions
         if res.confidence < self.cfg.min_confidence:
             q = self._clarify(res)
-            actions.append(self._decision(f"confidence {res.confidence:.2f} below {self.cfg.min_confidence}: asking for clarification", res.source, res.confidence))
+            actions.append(self._decision(f"confidence {res.confidence:.2f} below {self.cfg.min_confidence}: asking for clarification", res.source, res.confidence, plan=res.plan))
             actions.append(Action("say", q))
             return actions
         if self.estop_other:
@@ -225,7 +277,8 @@ class Agent:
             actions.append(Action("estop", False))
             self.estop_mine = False
         self.plan_id = f"p{next(self._ids)}"
-        self.plan = self._ground(steps, now)
+        self.plan = self._ground(expand_repeats(steps), now)
+        self.plan_moved = False
         self.plan_instruction = self.instruction_id
         self.replans = 0
         notes = "; ".join(res.notes)
@@ -276,6 +329,10 @@ class Agent:
         objs = self.latest_objects.objects if fresh else []
         return [o for o in objs if (target.color is None or o.color == target.color) and (target.shape is None or o.shape == target.shape)]
 
+    def _known(self, now: float) -> List[answers.Known]:
+        fresh = self.latest_objects is not None and now - self.latest_objects_t <= self.cfg.objects_max_age
+        return answers.known_objects(self.latest_objects.objects if fresh else [], self.remembered, self.pose)
+
     def _ground(self, steps: List, now: float) -> List:
         out = []
         for s in steps:
@@ -296,7 +353,8 @@ class Agent:
             if self.index >= len(self.plan):
                 if self.plan:
                     actions.append(self._decision("plan complete", "policy", 1.0))
-                    actions.append(Action("say", "Done."))
+                    if self.plan_moved:  # a plan of answers alone has said what it had to say
+                        actions.append(Action("say", "Done."))
                     actions.append(self._outcome(self.plan_instruction, True, "plan complete", self.plan))
                 self.plan, self.index, self.goal_id, self.current_goal = [], -1, "", None
                 return actions
@@ -305,8 +363,28 @@ class Agent:
                 actions.append(self._decision("describe: reporting the scene", "perception", 1.0, skill="describe"))
                 actions.append(Action("say", self.scene))
                 continue
+            if step.skill == "answer":  # from the latest frame and the object memory
+                said = answers.answer(step.question, step.target, self._known(now))
+                actions.append(self._decision(f"answer ({step.question} of the {step.target.label()}): {said}", "perception", 1.0, skill="answer",
+                                              arguments=step.model_dump(by_alias=True)))
+                actions.append(Action("say", said))
+                continue
+            if step.skill == "remember_place":
+                self.places[step.place] = tuple(self.pose)
+                x, y, _ = self.pose
+                actions.append(self._decision(f"remember_place: '{step.place}' is ({x:.2f}, {y:.2f}) in the odometry frame", "rule", 1.0, skill="remember_place"))
+                actions.append(Action("say", f"I will remember this spot as '{step.place}'."))
+                continue
+            if step.skill == "if_visible":  # decided now, from what the camera sees now
+                seen = [k for k in answers.resolve(step.target, self._known(now)) if k.in_view]
+                branch = step.then if seen else step.else_
+                self.plan = self.plan[: self.index + 1] + self._ground(list(branch), now) + self.plan[self.index + 1 :]
+                actions.append(self._decision(f"if_visible: the {step.target.label()} is {'in view' if seen else 'not in view'}: "
+                                              f"{'then' if seen else 'else'} ({len(branch)} steps)", "perception", 1.0, skill="if_visible"))
+                continue
             self.goal_id = f"{self.plan_id}-{self.index}"
             self.goal_t = now
+            self.plan_moved = True
             reason, args = self._explain(step, now)
             self.timings["goal_published"] = now
             goal = ifc.GoalPayload(goal_id=self.goal_id, plan_id=self.plan_id, index=self.index, count=len(self.plan), step=step, instruction=self.instruction_text, stamp=now)

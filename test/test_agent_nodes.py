@@ -20,7 +20,7 @@ def decode_all(probe, key, cls):
 
 def test_reasoning_node_plans_advances_stops_and_refuses(procs, probe):
     node = procs([tool("reasoning_node")])
-    node.wait_for_output(r"language backend model loaded", timeout=120)
+    node.wait_for_output(r"language backend \w+ loaded", timeout=120)
     goals = probe.subscribe(ifc.GOAL)
     decisions = probe.subscribe(ifc.DECISION)
     estop = probe.subscribe(ifc.ESTOP)
@@ -160,3 +160,34 @@ def test_fusion_node_publishes_the_one_object_memory(procs, probe):
         odom_pub.publish(od)
         time.sleep(0.1)
     assert ifc.decode(ifc.MemoryPayload, probe.wait_for(mem, lambda x: '"objects":[]' in x.data.replace(" ", ""), timeout=10).data).objects == []
+
+
+def test_reasoning_node_answers_how_far_from_what_the_camera_sees(procs, probe):
+    """A question through the whole chain over DDS: the router sends it to the generative planner,
+    the agent answers from camera_node's objects, and the answer agrees with the simulator's
+    ground truth (red_box_ahead: the robot at x = -1.0 facing the red box at x = 1.8, 0.25 m wide)."""
+    sim = procs([tool("sim_node"), "--ros-args", "-p", "scenario:=red_box_ahead"])
+    sim.wait_for_output(r"world 'red_box_ahead'", timeout=60)
+    cam = procs([tool("camera_node"), "--ros-args", "-p", "use_sim_time:=true"])
+    procs([tool("fusion_node"), "--ros-args", "-p", "use_sim_time:=true"])
+    node = procs([tool("reasoning_node"), "--ros-args", "-p", "use_sim_time:=true"])
+    cam.wait_for_output(r"perception model", timeout=60)
+    node.wait_for_output(r"language backend \w+ loaded", timeout=180)
+    objects, say, goals, decisions = probe.subscribe(ifc.OBJECTS), probe.subscribe(ifc.SAY), probe.subscribe(ifc.GOAL), probe.subscribe(ifc.DECISION)
+    probe.wait_for(objects, lambda m: '"red"' in m.data, timeout=60)
+    pub = probe.publisher(ifc.INSTRUCTION)
+    deadline = time.monotonic() + 30
+    while pub.get_subscription_count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pub.publish(String(data="how far away is the red box?"))
+    said = probe.wait_for(say, lambda m: "red box" in m.data, timeout=60).data
+    d = ifc.decode(ifc.DecisionPayload, probe.wait_for(decisions, lambda m: "answer (distance" in m.data, timeout=10).data)
+    assert d.plan.steps[0].skill == "answer"
+    m = re.search(r"is ([0-9.]+) m away, ahead", said)
+    assert m, said
+    truth = 1.8 - 0.125 - (-1.0)  # robot centre to the box's near face
+    assert abs(float(m.group(1)) - truth) < 0.35, (said, truth)
+    pub.publish(String(data="do you see a purple ball"))  # not in this world
+    assert probe.wait_for(say, lambda m: "purple ball" in m.data, timeout=60).data == "No, I do not see a purple ball."
+    time.sleep(1.0)
+    assert probe.received(goals) == []

@@ -349,13 +349,87 @@ def test_agent_says_a_refusal_and_refuses_steps_it_does_not_carry_out_yet():
     from autogpt_ros.language.parser import ParseResult
 
     plans = {"bring me the red ball": ifc.Plan(refusal="I have no arm, so I cannot bring things."),
-             "patrol twice": ifc.Plan.model_validate({"steps": [{"skill": "repeat", "times": 2, "steps": [{"skill": "go_to", "target": {"color": "red", "shape": "box"}}]}]})}
+             "explore": ifc.Plan.model_validate({"steps": [{"skill": "repeat", "times": 2, "steps": [{"skill": "explore", "duration_s": 20}]}]})}
     ag = Agent(lambda text, scene="": ParseResult(text, plans[text], 0.95, "model"))
     acts = ag.instruction("bring me the red ball", 0.0)
     assert "goal" not in kinds(acts) and [a.payload for a in acts if a.kind == "say"] == ["I have no arm, so I cannot bring things."]
     assert any(a.kind == "decision" and a.payload.reason.startswith("refused:") for a in acts)
-    acts = ag.instruction("patrol twice", 1.0)
-    assert "goal" not in kinds(acts) and "repeat" in [a.payload for a in acts if a.kind == "say"][0]
+    acts = ag.instruction("explore", 1.0)
+    assert "goal" not in kinds(acts) and "explore" in [a.payload for a in acts if a.kind == "say"][0]
+
+
+def _v2_agent(plans):
+    from autogpt_ros.language.parser import ParseResult
+
+    ag = Agent(lambda text, scene="": ParseResult(text, ifc.Plan.model_validate(plans[text]), 0.95, "planner"))
+    ag.odometry((1.0, 2.0, 0.0))
+    return ag
+
+
+def _seen(ag, now, *objs):
+    ag.objects(ifc.ObjectsPayload(objects=[ifc.DetectedObject(label=f"{c} {s}", color=c, shape=s, confidence=0.9, bbox=(0, 0, 10, 10), bearing_rad=b, distance_m=d)
+                                           for c, s, b, d in objs]), now)
+
+
+def test_agent_writes_out_a_repeat_and_runs_it_step_by_step():
+    ag = _v2_agent({"twice": {"steps": [{"skill": "repeat", "times": 2, "steps": [{"skill": "turn", "direction": "left", "angle_deg": 90},
+                                                                                    {"skill": "move", "direction": "forward", "distance_m": 0.5}]}]}})
+    acts = ag.instruction("twice", 0.0)
+    assert [s.skill for s in ag.plan] == ["turn", "move", "turn", "move"]
+    g = [a.payload for a in acts if a.kind == "goal"][0]
+    assert g.step.skill == "turn" and g.count == 4
+    for i in range(3):
+        acts = ag.status(ifc.StatusPayload(goal_id=ag.goal_id, skill="x", state="succeeded"), 1.0 + i)
+        assert [a.payload.index for a in acts if a.kind == "goal"] == [i + 1]
+
+
+def test_agent_answers_questions_from_what_it_sees_and_remembers_without_moving():
+    ag = _v2_agent({"how far": {"steps": [{"skill": "answer", "question": "distance", "target": {"color": "blue", "shape": "ball"}}]},
+                    "how many": {"steps": [{"skill": "answer", "question": "count", "target": {"shape": "box"}}]},
+                    "which colour": {"steps": [{"skill": "answer", "question": "color", "target": {"shape": "box", "select": "leftmost"}}]},
+                    "see green": {"steps": [{"skill": "answer", "question": "visible", "target": {"color": "green", "shape": "cylinder"}}]},
+                    "near": {"steps": [{"skill": "answer", "question": "color", "target": {"shape": "box", "near": {"color": "blue", "shape": "ball"}}}]}})
+    _seen(ag, 0.0, ("blue", "ball", 0.0, 1.8), ("red", "box", 0.3, 2.0), ("yellow", "box", -0.4, 1.0))
+    ag.memory(ifc.MemoryPayload(objects=[ifc.RememberedObject(color="green", shape="box", x=1.0, y=-3.0)]))
+    said = lambda acts: [a.payload for a in acts if a.kind == "say"]  # noqa: E731
+    acts = ag.instruction("how far", 0.1)
+    assert "goal" not in kinds(acts) and said(acts)[0].startswith("The blue ball is 1.8 m away, ahead")
+    acts = ag.instruction("how many", 0.2)
+    assert said(acts)[0] == "I can see 2 boxes, and I remember 1 more out of view."
+    assert said(ag.instruction("which colour", 0.3))[0] == "The leftmost box is red."
+    assert said(ag.instruction("see green", 0.4))[0] == "No, I do not see a green cylinder."
+    assert said(ag.instruction("near", 0.5))[0] == "The box near the blue ball is red."
+    assert not any(a.kind == "goal" for a in ag.instruction("how far", 0.6))
+
+
+def test_agent_takes_the_branch_of_if_visible_from_the_latest_frame():
+    plan = {"steps": [{"skill": "if_visible", "target": {"color": "red", "shape": "box"}, "then": [{"skill": "go_to", "target": {"color": "red", "shape": "box"}}],
+                       "else": [{"skill": "turn", "direction": "left", "angle_deg": 180}]}]}
+    ag = _v2_agent({"if": plan})
+    _seen(ag, 0.0, ("red", "box", 0.1, 1.5))
+    goals = [a.payload for a in ag.instruction("if", 0.2) if a.kind == "goal"]
+    assert goals[0].step.skill == "go_to" and goals[0].step.target.color == "red"
+    ag2 = _v2_agent({"if": plan})
+    _seen(ag2, 0.0, ("blue", "ball", 0.1, 1.5))
+    goals = [a.payload for a in ag2.instruction("if", 0.2) if a.kind == "goal"]
+    assert goals[0].step.skill == "turn" and goals[0].step.angle_deg == 180
+
+
+def test_agent_remembers_places_asks_about_unknown_ones_and_drops_them_on_an_odometry_jump():
+    ag = _v2_agent({"remember": {"steps": [{"skill": "remember_place", "place": "dock"}]},
+                    "go dock": {"steps": [{"skill": "go_to_place", "place": "dock"}]},
+                    "go lab": {"steps": [{"skill": "go_to_place", "place": "lab"}]}})
+    acts = ag.instruction("remember", 0.0)
+    assert [a.payload for a in acts if a.kind == "say"] == ["I will remember this spot as 'dock'."] and ag.places["dock"] == (1.0, 2.0, 0.0)
+    assert ag.places["home"] == (1.0, 2.0, 0.0)
+    acts = ag.instruction("go lab", 1.0)
+    assert "goal" not in kinds(acts) and "I do not know a place called 'lab'" in [a.payload for a in acts if a.kind == "say"][0]
+    ag.odometry((1.1, 2.0, 0.0))
+    assert "dock" in ag.places
+    ag.odometry((-3.0, 0.0, 0.0))  # a reset
+    assert "dock" not in ag.places and ag.places["home"] == (-3.0, 0.0, 0.0)
+    acts = ag.instruction("go dock", 2.0)
+    assert "goal" not in kinds(acts) and "'dock'" in [a.payload for a in acts if a.kind == "say"][0]
 
 
 def test_agent_refuses_v2_fields_it_does_not_carry_out_and_keeps_the_running_plan():

@@ -240,13 +240,16 @@ def test_the_planner_takes_what_the_tagger_cannot_and_nothing_moves(reasoning, p
     pub = probe.publisher(ifc.INSTRUCTION)
     time.sleep(1.0)
     pub.publish(String(data="how far away is the blue ball"))
-    d = ifc.decode(ifc.DecisionPayload, probe.wait_for(decisions, lambda m: "how far away" in m.data, timeout=60).data)
-    assert d.source == "planner" and d.plan.steps[0].skill == "answer" and d.plan.steps[0].question == "distance"
+    dec = lambda m: ifc.decode(ifc.DecisionPayload, m.data)  # noqa: E731
+    d = dec(probe.wait_for(decisions, lambda m: dec(m).instruction == "how far away is the blue ball" and dec(m).source == "planner", timeout=60))
+    assert d.plan.steps[0].skill == "answer" and d.plan.steps[0].question == "distance"
     assert d.timings["planner_ms"] > 0 and d.timings["model_calls"] >= 1
+    answered = dec(probe.wait_for(decisions, lambda m: dec(m).skill == "answer", timeout=20))
+    assert answered.reason.endswith("I do not see a blue ball, so I cannot tell.")  # nothing seen: reasoning_node runs alone here
     probe.wait_for(say, timeout=20)
     n_say = len(probe.received(say))
     pub.publish(String(data="take a picture of the red box and send it to my phone"))
-    d = ifc.decode(ifc.DecisionPayload, probe.wait_for(decisions, lambda m: "take a picture" in m.data, timeout=60).data)
+    d = dec(probe.wait_for(decisions, lambda m: "take a picture" in dec(m).instruction, timeout=60))
     assert d.source == "planner" and d.plan.refusal and not d.plan.steps
     said = probe.wait_for(say, count=n_say + 1, timeout=20)[-1].data
     assert said == d.plan.refusal
