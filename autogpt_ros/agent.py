@@ -65,7 +65,7 @@ class AgentConfig:
 #: what this agent carries out of plan language v2 beyond the six skills: answers, repeat (written
 #: out when planned), if_visible (decided when reached, from the latest camera frame) and
 #: remember_place; ``select`` and ``near`` in the targets of answer and if_visible
-AGENT_SKILLS = ("answer", "repeat", "if_visible", "remember_place")
+AGENT_SKILLS = ("answer", "repeat", "if_visible", "remember_place")  # and speed: slow (policy_node halves its limits)
 PLACE_JUMP_M = 0.5  # odometry that jumps this far between two messages was reset: places are dropped
 
 
@@ -80,8 +80,6 @@ def _unsupported(plan: ifc.Plan) -> set:
                 out.add(st.skill)
             if st.skill in ("go_to", "find"):
                 out.update(f"'{k}'" for k in ("select", "near") if getattr(st.target, k) is not None)
-            if st.skill in ("go_to", "move") and st.speed != "normal":
-                out.add("'speed'")
             if st.skill == "move" and st.until is not None:
                 out.add("'until'")
             for inner in (getattr(st, "steps", None), getattr(st, "then", None), getattr(st, "else_", None)):

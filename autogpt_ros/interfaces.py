@@ -507,6 +507,7 @@ class StatusPayload(Payload):
     value: Optional[float] = None
     reason: str = ""
     stamp: float = 0.0
+    speed: Literal[SPEEDS] = "normal"  # type: ignore[valid-type]  # slow: the step runs at half the limits
 
 
 class WorldObject(_Strict):

@@ -389,3 +389,31 @@ def test_a_return_inside_the_footprint_does_not_switch_the_monitor_off():
         pose[1] += r.v * 0.05 * math.sin(pose[2])
         q = _to_base(world, pose)
         assert rect_distance(q[:, 0], q[:, 1], FP).min() > 0.0
+
+
+def test_a_slow_step_runs_at_half_the_limits_and_says_so_in_its_status():
+    """Plan language v2 speed: slow: the safety layer (where the limits are enforced) halves the
+    linear and angular limits for that step; the next step is at full limits again."""
+    from autogpt_ros.control.controller import Controller
+    from autogpt_ros.control.safety import monitor_for
+    from autogpt_ros.robot import load_robot
+
+    limits = SafetyLimits(max_age=0.35)
+    c = Controller(FixedPolicy(), limits, monitor_for(load_robot()))
+
+    def run(goal, t0):
+        c.on_goal(goal, t0)
+        t, top, statuses = t0, 0.0, []
+        for _ in range(60):
+            t += 0.05
+            c.on_odometry((0.0, 0.0, 0.0), t)
+            c.on_scan(FREE, (math.inf, math.inf), t)
+            out = c.tick(t)
+            top = max(top, abs(out.cmd[0]) if out.cmd else 0.0)
+            statuses += [out.status] if out.status else []
+        return top, statuses, t
+
+    top, statuses, t = run(ifc.GoalPayload(goal_id="s1", step=ifc.MoveStep(direction="forward", distance_m=3.0, speed="slow")), 0.0)
+    assert 0.15 < top <= limits.max_linear / 2 + 1e-9 and statuses[0].speed == "slow"
+    top, statuses, t = run(ifc.GoalPayload(goal_id="n1", step=ifc.MoveStep(direction="forward", distance_m=3.0)), t)
+    assert top > limits.max_linear / 2 + 0.05 and statuses[0].speed == "normal"

@@ -20,6 +20,9 @@ from autogpt_ros.control.safety import Clearance, CollisionMonitor, SafetyFilter
 from autogpt_ros.observation import INDEX, LAYOUT
 
 
+SLOW = 0.5  # share of the linear and angular limits for a step with speed: slow
+
+
 @dataclass
 class ControllerConfig:
     rate: float = 20.0  # Hz
@@ -79,6 +82,7 @@ class Controller:
                 self.safety.new_goal()
             return False, None
         self.goal = goal
+        self.safety.speed_scale = SLOW if getattr(goal.step, "speed", "normal") == "slow" else 1.0
         self.safety.new_goal()
         self.skills.start(goal.step, self.pose, now)
         self._last_status = None
@@ -137,5 +141,6 @@ class Controller:
             self._last_status, self._last_status_t = key, now
             value = round(self.policy.value(obs), 4) if needs_state and self.state is not None else None
             out.status = ifc.StatusPayload(goal_id=self.goal.goal_id, skill=skill, state=res.state if res.state != "idle" else "running",
-                                           progress=float(min(1.0, max(0.0, res.progress))), value=value, reason=res.reason, stamp=now)
+                                           progress=float(min(1.0, max(0.0, res.progress))), value=value, reason=res.reason, stamp=now,
+                                           speed="slow" if self.safety.speed_scale < 1.0 else "normal")
         return out

@@ -189,6 +189,7 @@ class SafetyFilter:
         self.limits = limits or SafetyLimits()
         self.monitor = monitor or monitor_for(load_robot())
         self.last = (0.0, 0.0)
+        self.speed_scale = 1.0  # 0.5 for a step of plan language v2 with speed: slow
         self.estopped = False
         self.released = True
         self.awaiting_goal = False
@@ -238,6 +239,8 @@ class SafetyFilter:
     def filter(self, v: float, w: float, dt: float, state_age: float, goal_age: float, front: float = math.inf, back: float = math.inf,
                *, clearance: Clearance, scan_age: float = 0.0, odom_age: float = 0.0) -> SafetyResult:
         L = self.limits
+        k = self.speed_scale if 0.0 < self.speed_scale <= 1.0 else 1.0
+        max_v, max_w = L.max_linear * k, L.max_angular * k
         reasons: List[str] = []
         values = (v, w, dt, state_age, goal_age)
         if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in values):
@@ -263,8 +266,8 @@ class SafetyFilter:
             front = 0.0
         if not (isinstance(back, (int, float)) and not math.isnan(back)):
             back = 0.0
-        v = max(-L.max_linear, min(L.max_linear, v))
-        w = max(-L.max_angular, min(L.max_angular, w))
+        v = max(-max_v, min(max_v, v))
+        w = max(-max_w, min(max_w, w))
         if v > 0 and front < L.safety_distance:
             reasons.append(f"obstacle {front:.2f} m ahead: no forward motion")
             v = 0.0
@@ -279,8 +282,8 @@ class SafetyFilter:
             v = lv + max(-dv, min(dv, v - lv))
         if abs(w) > abs(lw) or w * lw < 0:
             w = lw + max(-dw, min(dw, w - lw))
-        v = max(-L.max_linear, min(L.max_linear, v))
-        w = max(-L.max_angular, min(L.max_angular, w))
+        v = max(-max_v, min(max_v, v))
+        w = max(-max_w, min(max_w, w))
         # last, the footprint's sweep: it only ever slows the command down
         v, w, why = self.monitor.limit(v, w, clearance if isinstance(clearance, Clearance) else Clearance(None, reason="no scan"))
         if why:
