@@ -225,3 +225,30 @@ def test_the_router_sends_v1_commands_to_the_tagger_and_the_rest_to_the_planner(
     assert r.source == "planner" and r.plan.compact()["steps"][0]["skill"] == "answer" and "planner_ms" in r.timings and "tagger_ms" in r.timings
     r = p.parse("bring me the red ball")  # the refusal rules answer before any model
     assert r.source == "rule" and r.plan.refusal and not r.plan.steps
+
+
+@pytest.mark.slow
+def test_train_planner_end_to_end_on_a_tiny_budget(tmp_path):
+    """`autogpt-ros train-planner` as users run it (a few sentences, two steps): progress, the
+    adapter, the report with per-skill figures, the confusion PNG; the package's adapter is
+    left alone without --install."""
+    import hashlib
+    import subprocess
+
+    from autogpt_ros.language.planner import Planner, default_adapter
+    from conftest import tool
+
+    committed = hashlib.sha256(open(os.path.join(default_adapter(), "adapter_model.safetensors"), "rb").read()).hexdigest()
+    out = tmp_path / "adapter"
+    r = subprocess.run([tool("autogpt-ros"), "train-planner", "--sentences", "24", "--validation", "6", "--max-steps", "2", "--threads", "2",
+                        "--out", str(out), "--report-dir", str(tmp_path)], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "fine-tuning the planner" in r.stderr and "dev exact match" in r.stdout
+    report = json.loads((tmp_path / "planner_report.json").read_text())
+    assert report["steps"] == 2 and report["dev_n"] == 6 and report["base"] == "smollm2" and 0.0 <= report["dev_exact_match"] <= 1.0
+    assert all({"precision", "recall", "f1", "support"} <= set(v) for v in report["per_skill"].values())
+    assert (tmp_path / "planner_confusion.png").stat().st_size > 1000
+    assert (out / "adapter_model.safetensors").stat().st_size < 6_000_000 and json.loads((out / "planner.json").read_text())["base"] == "smollm2"
+    plan, _, _ = Planner(str(out), threads=2).plan("stop")  # loads as the committed adapter does
+    assert isinstance(plan, ifc.Plan)
+    assert hashlib.sha256(open(os.path.join(default_adapter(), "adapter_model.safetensors"), "rb").read()).hexdigest() == committed

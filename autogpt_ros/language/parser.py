@@ -157,7 +157,7 @@ class ModelParser:
 V2_CUES = re.compile(
     r"\b(nearest|closest|farthest|furthest|leftmost|rightmost|most distant|far (left|right)|on the (left|right)|to the (left|right) of|next to|near|nearby|beside|by the|close to|alongside"
     r"|slow|slowly|careful|carefully|gently|cautiously|crawl|rush|until|till|remember|save|mark|call|name|store|home|here|start|started|starting|began|begin|return|back to|"
-    r"explore|exploring|wander|roam|tour|scout|patrol|map|how|what|which|whose|who|is there|are there|is the|are the|do you|did you|visible|in view|in sight|count|"
+    r"explore|exploring|wander|roam|tour|scout|patrol|map|how far|how many|how close|is there|are there|is the|are the|do you|did you|visible|in view|in sight|count|"
     r"twice|thrice|times|repeat|again|back and forth|if|otherwise|else|unless|in case|should you|when|place|spot|location|position|dock|base)\b",
     re.IGNORECASE)
 ROUTER_CONFIDENCE = 0.9  # the tagger's plan is used when it is at least this sure and the text has no v2 words

@@ -140,6 +140,9 @@ def _duration(rng, typed) -> Tuple[float, str]:
 # -- steps of plan language v2 (phrase, step data)
 
 GO_VERBS = tuple(v for v in V.GO_TO_VERBS if v not in ("come to",)) + ("make your way to", "head over to", "drive up to", "get close to", "go up to")
+#: "park next to X" is a go_to X, not a relation between two objects
+GO_BESIDE = ("park next to", "pull up beside", "park yourself next to", "stop next to", "get next to", "park beside", "pull up next to", "wait beside",
+             "position yourself next to", "come to a stop beside", "go stand next to", "settle next to")
 FIND_VERBS = tuple(v for v in V.FIND_VERBS if v not in ("can you see", "where is")) + ("search around for", "look around for", "track down", "hunt for")
 SLOW_PRE = ("slowly", "carefully", "gently", "very slowly", "cautiously")
 SLOW_POST = ("slowly", "carefully", "at a slow pace", "at low speed", "nice and slow", "very slowly", "cautiously", "at a crawl", "without rushing")
@@ -148,7 +151,7 @@ SLOW_POST = ("slowly", "carefully", "at a slow pace", "at low speed", "nice and 
 def go_step(rng, typed, slow_p=0.25, tgt=None):
     t, phrase = tgt or target(rng)
     st = {"skill": "go_to", "target": t}
-    verb = rng.choice(GO_VERBS)
+    verb = rng.choice(GO_BESIDE if ("near" not in t and rng.random() < 0.15) else GO_VERBS)
     if rng.random() < slow_p:
         st["speed"] = "slow"
         r = rng.random()
@@ -249,7 +252,7 @@ def place_step(rng, typed):
 def explore_step(rng, typed):
     base = rng.choice(["explore the room", "explore", "wander around", "roam around", "explore the area", "scout the room", "have a look around the room",
                        "take a tour of the room", "map the room", "go exploring", "drive around and explore", "explore your surroundings", "patrol the room",
-                       "look around the room"])
+                       "cover the whole room", "survey the room"])
     if rng.random() < 0.55:
         d, dphrase = _duration(rng, typed)
         return f"{base} for {dphrase}", {"skill": "explore", "duration_s": d}
@@ -482,9 +485,28 @@ CHATTER = ("what a nice day", "the red ball is pretty", "i like the blue cylinde
            "what can you do", "help", "are you listening", "good night", "what day is it", "see you tomorrow", "cool", "great work")
 
 
+ARITHMETIC = ("what's {a} times {b}", "what is {a} plus {b}", "how much is {a} times {b}", "what's {a} minus {b}", "what is {a} divided by {b}",
+              "how many is {a} and {b}", "{a} times {b} is what", "can you multiply {a} by {b}", "what do you get if you add {a} and {b}",
+              "how many days are in a week", "how many legs does a spider have", "how many minutes are in an hour", "how far is the moon",
+              "what colour is the sky today", "how many people live in paris", "what is the distance to london", "how many times have you done this",
+              "count to {a}", "what time is it now", "how long until dinner")
+STOP_MORE = ("kill the motors", "cut the motors", "cut the engine", "shut down the motors", "hold it right there", "freeze right there",
+             "stop moving", "stop everything", "power down the wheels", "hit the brakes", "stay where you are", "no more moving")
+MOVE_VAGUE = (("back off a little", "backward"), ("move forward a bit", "forward"), ("go back a little", "backward"), ("scoot forward a little", "forward"),
+              ("edge back a bit", "backward"), ("inch ahead a bit", "forward"))
+
+
 def chitchat_sample(rng) -> PlanSample:
     r = rng.random()
-    if r < 0.45:
+    if r < 0.12:
+        text = rng.choice(ARITHMETIC).format(a=rng.randint(2, 12), b=rng.randint(2, 12))
+        return PlanSample(_case(rng, text + rng.choice(["", "?", "?", "."]), rng.random() < 0.5), {"steps": []}, "chitchat")
+    if r < 0.2:
+        text, d = rng.choice(MOVE_VAGUE)
+        return PlanSample(_case(rng, text + rng.choice(["", ".", " please"]), rng.random() < 0.5), {"steps": [{"skill": "move", "direction": d, "distance_m": 1.0}]}, "v1")
+    if r < 0.28:
+        return PlanSample(_case(rng, rng.choice(STOP_MORE) + rng.choice(["", "!", ".", " now"]), rng.random() < 0.5), {"steps": [{"skill": "stop"}]}, "v1")
+    if r < 0.5:
         text = rng.choice(LD.CHITCHAT + list(LD.CHITCHAT_EXTRA))
     elif r < 0.75:
         text = rng.choice(CHATTER)
@@ -504,7 +526,7 @@ def v1_sample(rng) -> PlanSample:
             return PlanSample(s.text, s.goal, "v1")
 
 
-MIX = ((command_sample, 0.52), (v1_sample, 0.22), (refusal_sample, 0.16), (chitchat_sample, 0.10))
+MIX = ((command_sample, 0.50), (v1_sample, 0.22), (refusal_sample, 0.15), (chitchat_sample, 0.13))
 
 
 def generate_sample(rng) -> PlanSample:
