@@ -219,7 +219,11 @@ class Parser:
         if self.backend_name == "planner":
             return self._plan(raw, clean, t0, {})
         res = self._tag(raw, clean, t0)
-        if self.backend_name == "router" and (res.confidence < self.router_confidence or not res.plan.steps or V2_CUES.search(clean)):
+        cues = V2_CUES.search(clean)
+        # the tagger's own doubt (a negative or unreadable number, an unknown word where a colour
+        # or object should be) stays a question unless the text needs plan language v2
+        doubt = bool(res.plan.steps) and res.confidence <= DOUBT_CONFIDENCE and res.reason != "parsed"
+        if self.backend_name == "router" and (cues or (not doubt and (res.confidence < self.router_confidence or not res.plan.steps))):
             return self._plan(raw, clean, t0, {"tagger_ms": res.timings.get("parse_ms", 0.0), "routed": "planner"})
         return res
 
