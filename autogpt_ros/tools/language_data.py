@@ -550,18 +550,26 @@ def _norm_text(text: str) -> str:
     return " ".join(text.lower().replace(",", " ").replace("?", " ").strip(" .!?").split())
 
 
+def read_texts(folder: str, names, norm=None) -> set:
+    """The "text" of every line of the JSONL files ``names`` in ``folder`` (comment lines
+    and missing files skipped), normalised by ``norm`` (default :func:`_norm_text`)."""
+    import os
+
+    norm = norm or _norm_text
+    out = set()
+    for name in names:
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                out.update(norm(json.loads(line)["text"]) for line in f if line.strip() and not line.startswith("#"))
+    return out
+
+
 def held_out_texts() -> set:
     """The hand-written test sentences: the generator never emits one of them (decontamination)."""
     import os
 
-    out = set()
-    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
-    for name in HELD_OUT_FILES:
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            with open(path) as f:
-                out.update(_norm_text(json.loads(l)["text"]) for l in f if l.strip() and not l.startswith("#"))
-    return out
+    return read_texts(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"), HELD_OUT_FILES)
 
 
 def generate(n: int, seed: int = 0) -> List[Sample]:

@@ -546,14 +546,8 @@ def norm_text(text: str) -> str:
 def held_out_texts() -> set:
     """Every sentence of the hand-written test sets (the tagger's paraphrase sets and the v2 and
     refusal sets under test/data), normalised."""
-    out = set(LD.held_out_texts())
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "data")
-    for name in HELD_OUT:
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            with open(path) as f:
-                out.update(norm_text(json.loads(line)["text"]) for line in f if line.strip() and not line.startswith("#"))
-    return out
+    return LD.held_out_texts() | LD.read_texts(folder, HELD_OUT, norm_text)
 
 
 def generate(n: int, seed: int = 0) -> List[PlanSample]:
