@@ -140,7 +140,6 @@ def test_the_generator_never_emits_a_sentence_of_a_test_set_and_covers_plan_lang
 
 @pytest.fixture(scope="module")
 def planner():
-    pytest.importorskip("gguf")
     from autogpt_ros.language.planner import Planner, default_adapter
 
     assert os.path.exists(os.path.join(default_adapter(), "adapter_config.json")), "the trained planner adapter is committed"
@@ -252,3 +251,23 @@ def test_train_planner_end_to_end_on_a_tiny_budget(tmp_path):
     plan, _, _ = Planner(str(out), threads=2).plan("stop")  # loads as the committed adapter does
     assert isinstance(plan, ifc.Plan)
     assert hashlib.sha256(open(os.path.join(default_adapter(), "adapter_model.safetensors"), "rb").read()).hexdigest() == committed
+
+
+@pytest.mark.slow
+def test_the_first_load_converts_the_gguf_and_caches_it_and_a_cache_that_cannot_be_written_still_loads(tmp_path, monkeypatch):
+    """On a machine that never ran the planner: the GGUF is dequantised, the adapter merged and
+    the float weights written to the cache; the next load reads the cache; the plans agree. A
+    cache folder that cannot be written costs time, never the planner."""
+    from autogpt_ros.language.planner import Planner
+
+    monkeypatch.setenv("AUTOGPT_ROS_CACHE", str(tmp_path / "cache"))
+    first = Planner(threads=2)
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "cache").iterdir()) == ["base", "planner"]
+    second = Planner(threads=2)
+    assert first.plan("go back home")[0] == second.plan("go back home")[0] == ifc.Plan.model_validate({"steps": [{"skill": "go_to_place", "place": "home"}]})
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("AUTOGPT_ROS_CACHE", str(blocked))
+    with pytest.warns(UserWarning, match="cannot write the weights cache"):
+        third = Planner(threads=2)
+    assert third.plan("go back home")[0] == first.plan("go back home")[0]

@@ -105,25 +105,34 @@ def load_base(base: str = "smollm2", dtype=None):
         d, f = os.path.dirname(src), os.path.basename(src)
         model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, dtype=torch.float32)
         tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
-        _save(model, tok, folder)
+        if not _save(model, tok, folder):
+            return model, tok
     return AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32), AutoTokenizer.from_pretrained(folder)
 
 
-def _save(model, tok, folder: str) -> None:
-    """Float weights to ``folder`` (written to a temporary folder first, then renamed)."""
+def _save(model, tok, folder: str) -> bool:
+    """Float weights to ``folder`` (written to a temporary folder first, then renamed); False
+    when the cache cannot be written (the caller then uses the model it has)."""
+    import shutil
+    import warnings
+
     model.hf_quantizer = None  # a dequantised GGUF model is plain float weights
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     tmp = folder + f".tmp{os.getpid()}"
-    model.save_pretrained(tmp, safe_serialization=True)
-    tok.save_pretrained(tmp)
-    os.makedirs(os.path.dirname(folder), exist_ok=True)
+    try:
+        os.makedirs(os.path.dirname(folder), exist_ok=True)
+        model.save_pretrained(tmp, safe_serialization=True)
+        tok.save_pretrained(tmp)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        warnings.warn(f"planner: cannot write the weights cache {folder} ({e}); every load converts again (set AUTOGPT_ROS_CACHE)")
+        return False
     try:
         os.rename(tmp, folder)
     except OSError:  # another process wrote it first
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
+    return True
 
 
 class Codec:
@@ -265,9 +274,12 @@ class Planner:
                 from peft import PeftModel
 
                 model = PeftModel.from_pretrained(model, self.adapter).merge_and_unload()
-            _save(model, tok, folder)
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-        tok = AutoTokenizer.from_pretrained(folder)
+            saved = _save(model, tok, folder)
+        else:
+            saved = True
+        if saved:
+            model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+            tok = AutoTokenizer.from_pretrained(folder)
         if quantize:
             model = _quantize(model)
         return model, tok
