@@ -55,23 +55,17 @@ def substitute(text, variables):
     setup.py installs as the package's share folder), $(exec-in-package) (the
     installed executable, from lib/<package>) and $(command) (runs it: shlex-split,
     stdout returned as it is, a non-zero exit fails)."""
+    from autogpt_ros.tools.launch_xml import substitution_span
+
     out, i = [], 0
     while i < len(text):
-        j = text.find("$(", i)
-        if j < 0:
+        span = substitution_span(text, i)
+        if span is None:
             out.append(text[i:])
             break
+        j, k = span
+        assert k >= 0, f"unclosed substitution in {text!r}"
         out.append(text[i:j])
-        depth, k = 0, j
-        while True:
-            if text.startswith("$(", k):
-                depth, k = depth + 1, k + 2
-                continue
-            if text[k] == ")":
-                depth -= 1
-                if depth == 0:
-                    break
-            k += 1
         kind, _, rest = text[j + 2 : k].partition(" ")
         args = [substitute(a, variables) for a in shlex.split(rest)]
         if kind == "var":

@@ -140,6 +140,27 @@ def find_package_share(package: str) -> str:
 _SUBST = re.compile(r"\$\(")
 
 
+def substitution_span(text: str, start: int = 0) -> Optional[Tuple[int, int]]:
+    """(index of "$(", index of its closing ")") of the first substitution at or after
+    ``start``, nested ones included; the closing index is -1 when it is never closed;
+    None when there is none."""
+    j = text.find("$(", start)
+    if j < 0:
+        return None
+    depth, k = 0, j
+    while k < len(text):
+        if text.startswith("$(", k):
+            depth += 1
+            k += 2
+            continue
+        if text[k] == ")":
+            depth -= 1
+            if depth == 0:
+                return j, k
+        k += 1
+    return j, -1
+
+
 class _Substitutor:
     def __init__(self, scope: _Scope, path: str, line: str):
         self.scope, self.path, self.line = scope, path, line
@@ -152,24 +173,14 @@ class _Substitutor:
             return None
         out, i = [], 0
         while i < len(text):
-            j = text.find("$(", i)
-            if j < 0:
+            span = substitution_span(text, i)
+            if span is None:
                 out.append(text[i:])
                 break
-            out.append(text[i:j])
-            depth, k = 0, j
-            while k < len(text):
-                if text.startswith("$(", k):
-                    depth += 1
-                    k += 2
-                    continue
-                if text[k] == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                k += 1
-            if depth != 0:
+            j, k = span
+            if k < 0:
                 raise self.error(f"unclosed substitution in {text!r}")
+            out.append(text[i:j])
             inner = self(text[j + 2 : k])  # nested substitutions first
             out.append(self._evaluate(inner.strip()))
             i = k + 1
