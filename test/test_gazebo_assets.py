@@ -55,37 +55,28 @@ def substitute(text, variables):
     setup.py installs as the package's share folder), $(exec-in-package) (the
     installed executable, from lib/<package>) and $(command) (runs it: shlex-split,
     stdout returned as it is, a non-zero exit fails)."""
-    from autogpt_ros.tools.launch_xml import substitution_span
+    from autogpt_ros.tools.launch_xml import replace_substitutions
 
-    out, i = [], 0
-    while i < len(text):
-        span = substitution_span(text, i)
-        if span is None:
-            out.append(text[i:])
-            break
-        j, k = span
-        assert k >= 0, f"unclosed substitution in {text!r}"
-        out.append(text[i:j])
-        kind, _, rest = text[j + 2 : k].partition(" ")
+    def evaluate(inner):
+        kind, _, rest = inner.partition(" ")
         args = [substitute(a, variables) for a in shlex.split(rest)]
         if kind == "var":
-            out.append(variables[args[0]])
-        elif kind == "find-pkg-share":
+            return variables[args[0]]
+        if kind == "find-pkg-share":
             assert args == ["autogpt_ros"], args
-            out.append(ROOT)
-        elif kind == "exec-in-package":
-            out.append(supervisor.find_executable(args[1], args[0]))
-        elif kind == "command":
+            return ROOT
+        if kind == "exec-in-package":
+            return supervisor.find_executable(args[1], args[0])
+        if kind == "command":
             assert len(args) in (1, 2) and (len(args) == 1 or args[1] in ("fail", "ignore", "warn", "capture")), args
             run = subprocess.run(shlex.split(args[0]), capture_output=True, text=True, timeout=60)
             if run.returncode != 0:
                 raise RuntimeError(f"executed command failed. Command: {args[0]}\n{run.stderr}")
             assert not run.stderr or args[1:] in (["warn"], ["ignore"]), run.stderr
-            out.append(run.stdout)
-        else:
-            raise AssertionError(f"substitution $({kind}) is not one this test performs")
-        i = k + 1
-    return "".join(out)
+            return run.stdout
+        raise AssertionError(f"substitution $({kind}) is not one this test performs")
+
+    return replace_substitutions(text, evaluate)
 
 
 def launch_arguments(given):

@@ -161,6 +161,24 @@ def substitution_span(text: str, start: int = 0) -> Optional[Tuple[int, int]]:
     return j, -1
 
 
+def replace_substitutions(text: str, evaluate) -> str:
+    """``text`` with every top-level ``$(...)`` replaced by ``evaluate(what is inside)``;
+    ValueError for one that is never closed."""
+    out, i = [], 0
+    while i < len(text):
+        span = substitution_span(text, i)
+        if span is None:
+            out.append(text[i:])
+            break
+        j, k = span
+        if k < 0:
+            raise ValueError(f"unclosed substitution in {text!r}")
+        out.append(text[i:j])
+        out.append(evaluate(text[j + 2 : k]))
+        i = k + 1
+    return "".join(out)
+
+
 class _Substitutor:
     def __init__(self, scope: _Scope, path: str, line: str):
         self.scope, self.path, self.line = scope, path, line
@@ -171,20 +189,10 @@ class _Substitutor:
     def __call__(self, text: Optional[str]) -> Optional[str]:
         if text is None:
             return None
-        out, i = [], 0
-        while i < len(text):
-            span = substitution_span(text, i)
-            if span is None:
-                out.append(text[i:])
-                break
-            j, k = span
-            if k < 0:
-                raise self.error(f"unclosed substitution in {text!r}")
-            out.append(text[i:j])
-            inner = self(text[j + 2 : k])  # nested substitutions first
-            out.append(self._evaluate(inner.strip()))
-            i = k + 1
-        return "".join(out)
+        try:  # nested substitutions first
+            return replace_substitutions(text, lambda inner: self._evaluate(self(inner).strip()))
+        except ValueError as e:
+            raise self.error(str(e)) from None
 
     def _evaluate(self, expr: str) -> str:
         parts = shlex.split(expr)
