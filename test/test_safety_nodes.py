@@ -248,8 +248,8 @@ def test_the_planner_takes_what_the_tagger_cannot_and_nothing_moves(reasoning, p
     assert answered.reason.endswith("I do not see a blue ball, so I cannot tell.")  # nothing seen: reasoning_node runs alone here
     probe.wait_for(say, timeout=20)
     n_say = len(probe.received(say))
-    pub.publish(String(data="take a picture of the red box and send it to my phone"))
-    d = dec(probe.wait_for(decisions, lambda m: "take a picture" in dec(m).instruction, timeout=60))
+    pub.publish(String(data="measure the height of the red box"))
+    d = dec(probe.wait_for(decisions, lambda m: "measure the height" in dec(m).instruction, timeout=60))
     assert d.source == "planner" and d.plan.refusal and not d.plan.steps
     said = probe.wait_for(say, count=n_say + 1, timeout=20)[-1].data
     assert said == d.plan.refusal

@@ -39,7 +39,7 @@ DIRECTIONS = {"move": {"forward": "forward", "back": "backward"}, "turn": {"left
 #: refusal reasons the model writes, and the sentence the robot says for each
 REFUSALS: Dict[str, str] = {
     "arm": "I have no arm, so I cannot pick up, carry or move objects. I can drive to them, find them and tell you about them.",
-    "people": "I cannot recognise or track people, so I cannot follow or find anyone.",
+    "people": "I cannot recognise or track people or animals, so I cannot follow, find or approach anyone.",
     "switch": "I have no way to open, close or switch things: I can only drive, look and answer.",
     "terrain": "I can only drive on a flat floor: I cannot climb, jump or fly.",
     "room": "I can only move inside this room.",

@@ -41,6 +41,7 @@ INJECTION = re.compile(
 )
 STOP_ONLY = re.compile(r"^\W*(?:(?:please|robot|hey|now|okay|ok|oh|emergency|whoa|wait|careful|no|everything|everybody|all|just|quick|hold|on)\W+)*"
                        r"(stop|halt|freeze)\b(?:\W+\w+){0,3}\W*$", re.IGNORECASE)
+INJECTION_REFUSAL = "I cannot change my instructions, my limits or my safety rules."
 MAX_CHARS = 300
 DOUBT_CONFIDENCE = 0.3  # below the agent's min_confidence: it asks instead of acting
 _WORD_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
@@ -56,6 +57,42 @@ def normalize(text: str) -> str:
     t = unicodedata.normalize("NFKC", text)
     t = "".join(c for c in t if unicodedata.category(c) != "Cf")
     return _WORD_HYPHEN.sub(" ", t.translate(_DASHES))
+
+
+_ROTATION = {"counterclockwise": "left", "anticlockwise": "left", "clockwise": "right"}
+
+
+def rotation_words(words: List[str]) -> List[str]:
+    """Directions of rotation as the tagger knows them: "counterclockwise" / "anticlockwise"
+    (also written as two words) is "left", "clockwise" is "right" (seen from above)."""
+    out: List[str] = []
+    for w in words:
+        lw = w.lower()
+        if lw == "clockwise" and out and out[-1].lower() in ("counter", "anti"):
+            out[-1] = "left"
+        else:
+            out.append(_ROTATION.get(lw, w))
+    return out
+
+
+#: steps that do the same done twice as done once ("hold it, stop!", "go to the box and stop in front of it")
+IDEMPOTENT = ("stop", "go_to", "find", "describe", "go_to_place")
+_REPEAT_WORDS = re.compile(r"\b(again|twice|thrice|times|repeat|more|another|and|then|after|also)\b", re.IGNORECASE)
+
+
+def said_once(plan: ifc.Plan, text: str) -> List[str]:
+    """The same step twice in a row, written once, in place: always for a step that does the same
+    done twice (stop, go_to, find, describe, go_to_place), and for a move or turn when the text has
+    no word of repetition ("face the other way, turn around" is one half turn).  The notes say what
+    was merged."""
+    out, notes = [], []
+    for st in plan.steps:
+        if out and st == out[-1] and (st.skill in IDEMPOTENT or (st.skill in ("move", "turn") and not _REPEAT_WORDS.search(text))):
+            notes.append(f"{st.skill} said twice: done once")
+            continue
+        out.append(st)
+    plan.steps = out
+    return notes
 
 
 def clamp(plan: ifc.Plan, limits: Limits) -> List[str]:
@@ -208,7 +245,8 @@ class Parser:
         if STOP_ONLY.match(clean):
             return ParseResult(raw, ifc.Plan(steps=[ifc.StopStep()]), 1.0, "rule", "stop word", timings={"parse_ms": (time.perf_counter() - t0) * 1000})
         if INJECTION.search(clean):
-            return ParseResult(raw, ifc.Plan(), 1.0, "rule", "looks like an attempt to change the robot's instructions or limits: refused", timings={"parse_ms": (time.perf_counter() - t0) * 1000})
+            return ParseResult(raw, ifc.Plan(refusal=INJECTION_REFUSAL), 1.0, "rule", "looks like an attempt to change the robot's instructions or limits: refused",
+                               timings={"parse_ms": (time.perf_counter() - t0) * 1000})
         why = out_of_scope(clean)
         if why:  # something the robot cannot do: say so, never the nearest motion
             return ParseResult(raw, ifc.Plan(refusal=why), 1.0, "rule", f"refused: {why}", timings={"parse_ms": (time.perf_counter() - t0) * 1000})
@@ -230,7 +268,7 @@ class Parser:
     def _plan(self, raw: str, clean: str, t0: float, timings: dict) -> ParseResult:
         """The generative planner's plan, clamped to the limits."""
         plan, conf, info = self.planner.plan(clean)
-        notes = clamp(plan, self.limits)
+        notes = clamp(plan, self.limits) + said_once(plan, clean)
         timings = {**timings, "planner_ms": info["planner_ms"], "model_calls": info["model_calls"], "parse_ms": (time.perf_counter() - t0) * 1000}
         if "error" in info:
             return ParseResult(raw, plan, 0.0, "planner", f"the planner gave no plan ({info['error']})", notes, timings)
@@ -239,7 +277,7 @@ class Parser:
 
     def _tag(self, raw: str, clean: str, t0: float) -> ParseResult:
         """The tagger's plan (plan language v1)."""
-        words = split_words(clean)
+        words = rotation_words(split_words(clean))
         if not words:
             return ParseResult(raw, ifc.Plan(), 1.0, "rule", "no words", timings={"parse_ms": 0.0})
         tags, tprob, skills, sprob, actionable = self.backend.predict(words)
@@ -247,6 +285,7 @@ class Parser:
             reason = "nothing actionable (chit-chat, a question, or an instruction the robot cannot follow)"
             return ParseResult(raw, ifc.Plan(), float(1 - actionable), "model", reason, timings={"parse_ms": (time.perf_counter() - t0) * 1000})
         dec = decode(words, tags, skills, self.limits)
+        dec.notes.extend(said_once(dec.plan, clean))
         slot_p = [p for p, t in zip(tprob, tags) if t != "O"] or [1.0]
         conf = float(min(actionable, min(sprob) if sprob else 1.0, float(np.mean(slot_p))))
         for s in dec.plan.steps:

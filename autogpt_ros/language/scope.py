@@ -2,8 +2,8 @@
 
 The robot drives on a flat floor, looks with one camera and a 2D laser, and
 writes text.  It has no arm, does not recognise people, cannot open anything,
-climb, fly, leave the room, speak aloud, charge itself or do chores, and drives
-at its own safe speed.  A request for any of that gets a refusal that says why
+climb, fly, leave the room, speak aloud, charge itself or do chores, has no sense
+of temperature, smell, weight or touch, and drives at its own safe speed.  A request for any of that gets a refusal that says why
 (``{"steps": [], "refusal": ...}``) instead of the nearest motion the tagger
 can find in it (for example "bring me the red ball" driving to the ball).
 The phrases are written from these capabilities, not from a test set.  Pure Python.
@@ -16,17 +16,30 @@ from typing import Optional, Tuple
 _W = r"(?:\w+\s+){0,4}?"  # a few words in between ("pick the red ball up")
 _OBJ = r"(box|ball|cylinder|cube|block|crate|sphere|can|barrel|pillar|it|them|one|thing|object|toy)e?s?"
 
-#: (pattern, refusal): the first that matches wins
-_PEOPLE = r"(me|us|him|her|that (person|man|woman|guy|girl|boy|kid|child)|the (person|man|woman|guy|girl|boy|kid|child|people)|someone|somebody|everybody|everyone|my (friend|wife|husband|mom|mum|dad|kid|son|daughter|boss|dog|cat))\b(?!'s)"
+_BEING = r"(person|man|woman|guy|girl|boy|kid|child|children|kids|people|baby|lady|gentleman|visitor|guest|customer|worker|operator|technician|owner|stranger|intruder|dog|cat|puppy|kitten|pet|animal|bird|hamster|rabbit)"
+_PEOPLE = (r"(me|us|him|her|(that|this|the|a|an|my|your|our|his|her|their|some|any) (\w+ )?" + _BEING + r"s?|someone|somebody|anyone|anybody|everybody|everyone"
+           r"|my (friend|wife|husband|mom|mum|dad|mother|father|son|daughter|brother|sister|boss|grandma|grandpa|grandmother|grandfather|parents|family|colleague|coworker))\b(?!'s)")
+
+#: things people ask for that the detector does not know (it knows coloured boxes, balls and cylinders)
+_THING = (r"(cup|mug|glass|bottle|plate|bowl|spoon|fork|knife|key|keys|phone|wallet|purse|remote|glasses|book|bag|backpack|shoe|sock|laptop|computer|tablet|tv|television"
+          r"|table|desk|chair|sofa|couch|bed|plant|lamp|fridge|sink|toilet|window|door|shelf|cabinet|wardrobe|carpet|rug|pillow|blanket|umbrella|coat|jacket|hat|doll|pen|pencil"
+          r"|paper|charger|cable|tool|toolbox|screwdriver|hammer|wrench|pallet|forklift|machine|helmet|glove|ladder|bucket|trash|rubbish|garbage|food|apple|banana|sandwich)")
+
+#: a request for a sense or skill the robot has not got (temperature, smell, weight, touch)
+OTHER = ("I cannot do that: I can drive to coloured boxes, balls and cylinders, find them, turn, remember places, "
+         "explore the room and answer questions about what I see.")
 
 #: (pattern, refusal): the first that matches wins
 RULES: Tuple[Tuple[re.Pattern, str], ...] = tuple((re.compile(p), r) for p, r in (
     (rf"\b(fetch|grab|grasp|lift|throw|toss|kick|stack)(s|es|ed|ing|bing)?\b|\bcarr(y|ies|ied|ying)\b(?!\s+on\b)|\bbring\b(?!\s+(the robot|yourself|you)\b)|\bpick\s+{_W}up\b"
+     rf"|\bget\s+(me|us)\s+(the|a|an|my|some|that|this|those|one)\b|\bget\s+(the|a|an|my|that|this)\s+{_W}\w+\s+(from|off|out of|for me)\b"
      rf"|\b(give|hand|pass) (me|us)\s+(the\s+|a\s+|an\s+|that\s+|this\s+)?(\w+\s+)?{_OBJ}\b"
      rf"|\b(put|place|drop|push|pull)\s+(it|them|that|this|the\s+\w+(\s+\w+)?)\s+(on|onto|in|into|on top of|inside|under)\s+(the|a|an|my|your|that|this)\s+(?!(left|right)\b)",
      "I have no arm, so I cannot pick up, carry or move objects. I can drive to them, find them and tell you about them."),
-    (rf"\b(follow|accompan(y|ies|ied|ying)|chas(e|es|ed|ing))(s|ed|ing)?\s+{_PEOPLE}|\bcome (with|after) me\b|\b(find|look for|go to) {_PEOPLE}(?!\s+(a|an|the|some|one)\b)",
-     "I cannot recognise or track people, so I cannot follow or find anyone."),
+    (rf"\b(follow|accompan(y|ies|ied|ying)|chas(e|es|ed|ing)|track|watch|guard|protect|greet|escort|lead|recogni[sz]e|identify|pet|feed|play with|stay with|walk with|keep an eye on)(s|ed|ing)?\s+{_PEOPLE}"
+     rf"|\bcome (with|after|to|back to|over to) me\b|\b(find|look for|search for|locate|go to|drive to|head to|go over to|drive over to|come to|approach|wave (at|to)|say (hi|hello) to|look at)\s+{_PEOPLE}(?!\s+(a|an|the|some|one)\b)"
+     rf"|\bwhere (is|are|'s|did) {_PEOPLE}|\bwho (is|are|'s) (that|this|there|here|in|at)\b|\b(is|are) (there )?(anyone|anybody|someone|somebody|people|a person)\b",
+     "I cannot recognise or track people or animals, so I cannot follow, find or approach anyone."),
     (r"(?<!the )(?<!an )(?<!a )\b(open|close|shut|unlock|lock|knock on)\s+(the\s+|a\s+)?(door|window|drawer|fridge|gate|cupboard|lid)s?\b"
      r"|\b(turn|switch) (on|off) (the |a |my )?(light|lights|lamp|tv|television|radio|music|fan|oven|stove|heater|alarm|computer)\b",
      "I have no way to open, close or switch things: I can only drive, look and answer."),
@@ -36,16 +49,34 @@ RULES: Tuple[Tuple[re.Pattern, str], ...] = tuple((re.compile(p), r) for p, r in
      "I can only move inside this room."),
     (r"\b(sing|dance|whistle|play (some )?music|play a song)\b|\b(say|shout|speak|read)\s+\w+\s+(out loud|aloud)\b|\bcall (my|the)\b",
      "I have no speaker and no phone: I can only write text on /agent/say."),
-    (r"\b(charge|recharge|plug)\s+(yourself|in)\b|\bgo (and )?charge\b|\bcharging station\b",
+    (r"\b(re)?charge\s+(yourself|your|the batter|up|now|it)\b|\b(re)?charge\W*$|\bgo (and )?(re)?charge\b|\bplug\s+(yourself|in)\b|\bcharger\b|\bget (re)?charged\b"
+     r"|\bcharging (station|dock|point|pad|port|cable|spot)\b|\btop up (your|the) batter(y|ies)\b",
      "I cannot charge myself."),
     (r"\b(vacuum|mop|sweep|cook|bake|iron)\b|\b(clean|tidy|wash|dust)\s+(up\s+)?(the|my|this|that|your|all|everything|up)\b|\bmake (me )?(a |some )?(coffee|tea|sandwich|breakfast|lunch|dinner|food|bed)\b|\bwater the\b",
      "I cannot do household chores: I can drive, look for objects, and answer questions about what I see."),
-    (r"\b\d+(\.\d+)?\s*(km/h|kph|mph|kmh|miles per hour|kilomet(er|re)s per hour)\b|\b(full|top|maximum|max) speed\b|\bas fast as (you can|possible)\b",
+    (r"\b\d+(\.\d+)?\s*(km/h|kph|mph|kmh|miles per hour|kilomet(er|re)s per hour)\b|\b(full|top|maximum|max|highest|high|crazy) (speed|throttle|velocity|power|tilt)\b|\bas (fast|quick(ly)?) as (you can|you're able|possible)\b"
+     r"|\b(floor|gun) it\b|\bstep on it\b|\bpedal to the metal\b|\bthrottle\b|\bturbo\b|\bspeed limits?\b|\b(ignore|remove|disable|raise|increase|lift) (your|the|its) (speed|limits?|safety)\b"
+     r"|\b(go|drive|move|get|run) (much |a lot |way )?faster( than)?\b(?!\s+(forward|backward|ahead|back)\b)|\bspeed (it )?up\b|\b(sprint|zoom|race|dash|bolt)(s|ed|ing)?\s+(to|over|across|back|towards?|around|home|off)\b",
      "I drive at my own safe speed (at most 0.4 m/s); I cannot go faster."),
+    (r"\b(find|look for|search for|locate|where (is|are|'s|did)|have you seen|can you see|do you see|is there|are there)\s+(me\s+)?(the|a|an|my|your|our|some|any)\s+(\w+\s+)?" + _THING + r"s?\b",
+     "I only know coloured boxes, balls and cylinders: I cannot recognise other things."),
+    (r"\b(take|snap|grab) (a |an |some |me a |me some )?(photo|picture|pic|snapshot|selfie|video|screenshot)s?\b|\b(record|film)\s+(a |the |me\b|us\b|this|that|what|everything|some)"
+     r"|\b(send|text|email|e-mail|message|whatsapp|tweet|post)\s+(me|him|her|them|it|this|that|a|an|the|my|to)\b|\b(check|read) (my|the) (email|e-mail|mail|messages|texts|calendar|news|notifications)\b"
+     r"|\b(search|browse|google|look up)\b.{0,25}\b(web|internet|online|google|news|weather|wikipedia)\b"
+     r"|\b(set|start) (an? |the )?(alarm|timer|reminder)\b|\bremind me\b|\border (me )?(a |some |pizza|food|groceries)|\b(turn on|connect to) (the )?(wifi|wi-fi|bluetooth)\b"
+     r"|\b(print|translate|buy)\s+(a |an |the |this |that |me |some |my )",
+     OTHER),
+    (r"\b(temperatures?|thermometer|humidity|humid|smell(s|ing|y)?|sniff(s|ing)?|odou?rs?|stinks?|stinky|smoke|smoky|fumes|gas leak|carbon monoxide|weigh(s|t)?|tast(e|es|y))\b"
+     r"|\bhow (hot|cold|warm|loud|heavy|wet)\b|\b(is|are) (it|something|anything|the \w+) (burning|on fire|hot|cold|wet)\b|\bfeel (if|whether|how|the)\b",
+     OTHER),
 ))
 #: a request that starts with a stop word, or says what not to do, is left to the parser
 #: (the stop path, or the rest of the sentence): "stop, don't follow me" must stop
 _NOT_A_REQUEST = re.compile(r"^\W*(stop|halt|freeze|wait)\b|\b(don'?t|do not|never|no need to|without)\b")
+
+
+#: a place being named: its name may be any words ("remember this spot as the charging corner")
+_PLACE_NAME = re.compile(r"(\b(remember|save|mark|store|name|call|label)\b.{0,30}?\b(spot|place|position|location|point|area|corner|it|this|here)\b.{0,12}?\bas)\s+((the|my|our)\s+)?\w+(\s+\w+)?")
 
 
 def refusal(text: str) -> Optional[str]:
@@ -54,6 +85,7 @@ def refusal(text: str) -> Optional[str]:
     t = " ".join(text.lower().split())
     if _NOT_A_REQUEST.search(t):
         return None
+    t = _PLACE_NAME.sub(r"\1 <place>", t)
     for pattern, why in RULES:
         if pattern.search(t):
             return why

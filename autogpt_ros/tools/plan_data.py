@@ -463,9 +463,58 @@ REFUSAL_TEMPLATES = {
 }
 
 
+#: more ways people ask for the same impossible things, written from the robot's capabilities
+#: (no arm, no person or animal recognition, no switches, flat floor, one room, no voice, no
+#: charging, no chores, its own speed, no senses beyond camera and laser, no phone or internet,
+#: only coloured boxes, balls and cylinders): asked, begged, slangy, mixed with a doable part
+REFUSAL_MORE = {
+    "arm": ("scoop up {o}", "shove {o} over to {o2}", "nudge {o} a bit to the left", "balance {o} on top of {o2}", "hold {o} for a second",
+            "squeeze {o}", "tip {o} over", "flip {o} upside down", "tidy the toys into {o2}", "return {o} to where it was", "swap {o} and {o2}",
+            "line up all the balls in a row", "bring {o} back to the start", "carry this for me", "pick those up off the floor", "hand {o} to my brother",
+            "slide {o} under the table", "can you lift {o} onto {o2}?", "toss {o} over here", "put everything back in the box", "bring it to me when you find it",
+            "ram {o} out of the way", "bulldoze {o} into the wall", "knock {o} off {o2}", "shoot {o} into the goal"),
+    "people": ("go see who's at the door", "find grandma", "look for the cat", "where did the dog go", "follow the kids around", "go to whoever is talking",
+               "keep an eye on the baby", "track that guy", "find a person and say hi", "come find me", "follow my voice", "approach the visitor",
+               "escort the guest to the exit", "is anybody home?", "go over to my son", "watch my little brother", "chase the dog", "find my puppy",
+               "look at me", "go stand next to dad", "recognise my face", "who just walked in?", "greet everyone in the room", "play tag with me",
+               "lead me to the red box", "walk me to the door", "guard the baby"),
+    "switch": ("hit the lights", "kill the lights", "turn the telly off", "open the blinds", "crack the window open", "close the door on your way out",
+               "press the elevator button", "shut off the alarm", "power down the computer", "switch on the coffee machine", "unplug the lamp",
+               "turn the music down", "open that drawer", "open the box and look inside", "pull the curtains shut", "start the washing machine",
+               "flip the breaker", "turn on the AC", "dim the lights", "lock up when you leave"),
+    "terrain": ("go up to the second floor", "get onto the couch", "drive up the ramp onto the table", "climb over {o}", "hop over {o}", "go down to the basement",
+                "jump off the table", "float up to the shelf", "take the stairs", "drive on the wall", "go up the escalator", "get up on {o}",
+                "roll down the stairs", "ride the elevator up", "launch yourself over {o}", "tunnel under the wall", "drive across the ceiling"),
+    "room": ("drive out into the hallway", "go next door", "roll out to the patio", "visit the kitchen and come back", "go check the front yard",
+             "head to the garage", "go downstairs to the kitchen", "go out to the car", "drive to the shop", "go to the office down the hall",
+             "leave and come back later", "go explore the rest of the house", "head outdoors", "go into the next room and look around",
+             "escape the room", "drive out the door", "go to the bathroom and check"),
+    "sound": ("say something", "talk to me", "tell me a joke out loud", "make a beep sound", "play the radio", "read me a story", "sing happy birthday",
+              "announce that dinner is ready", "call the police", "phone my mum", "ring my cell", "shout hello", "make some noise when you get there",
+              "play a sound when you find {o}", "honk twice", "whisper the answer", "speak up", "yell stop", "hum a song", "bark like a dog"),
+    "charge": ("go plug in", "your battery is low, go charge", "find the charger", "dock and recharge", "go back to your charging dock",
+               "charge up before we start", "refill your battery", "go to the power outlet and plug in", "juice up", "get some power"),
+    "chores": ("pick up the laundry", "clean your room", "wipe the table", "do the dishes", "vacuum under the couch", "sweep up the crumbs", "mow the lawn",
+               "feed the cat", "walk the dog", "take the bins out", "make the beds", "polish the floor", "clean up after the party", "dust the shelf",
+               "fold the towels", "wash the car", "clean the windows", "cook some pasta", "bake a cake", "water the garden"),
+    "speed": ("go faster", "speed it up", "hurry up and go as fast as possible", "full throttle to {o}", "zoom over to {o}", "race me to {o}",
+              "go twice your normal speed", "drive at 2 m/s", "gun it", "put the pedal to the metal", "run to {o} at top speed", "turbo mode",
+              "go max speed to {o}", "ignore the speed limit", "drive at five meters per second", "go as quick as you possibly can",
+              "speed up to top speed", "blast over to {o}", "sprint over to {o}", "crank up your speed"),
+    "other": ("is it hot in here", "is it cold in here", "can you smell gas", "does it smell like smoke", "is something burning", "what's the temperature",
+              "how warm is the room", "is the floor wet", "how heavy is {o}", "what does {o} weigh", "is {o} hot", "feel whether {o} is soft",
+              "taste {o}", "take a selfie", "snap a photo of {o}", "record a video of the room", "email me the map", "text me when you're there",
+              "send a picture of {o} to my phone", "search the internet for robots", "google the weather", "set a timer for ten minutes",
+              "remind me to call mum", "order a pizza", "turn on the wifi", "check my calendar", "read my messages", "find my keys", "find my phone",
+              "where are my glasses", "look for the remote", "find the tv remote", "where is my wallet", "find a cup", "look for my shoes",
+              "go find the laptop", "search for my backpack", "find the scissors", "look for my book", "find the plant", "where's my jacket",
+              "measure the room", "how loud is it in here", "scan my face", "print the map", "translate hello into spanish", "buy more batteries"),
+}
+
+
 def refusal_sample(rng) -> PlanSample:
     reason = rng.choice(list(REFUSAL_TEMPLATES))
-    tpl = rng.choice(REFUSAL_TEMPLATES[reason])
+    tpl = rng.choice(REFUSAL_TEMPLATES[reason] + REFUSAL_MORE[reason])
     o = simple_target(rng)[1]
     o2 = simple_target(rng)[1]
     text = tpl.format(o=o, o2=o2)
@@ -526,7 +575,7 @@ def v1_sample(rng) -> PlanSample:
             return PlanSample(s.text, s.goal, "v1")
 
 
-MIX = ((command_sample, 0.50), (v1_sample, 0.22), (refusal_sample, 0.15), (chitchat_sample, 0.13))
+MIX = ((command_sample, 0.47), (v1_sample, 0.20), (refusal_sample, 0.21), (chitchat_sample, 0.12))
 
 
 def generate_sample(rng) -> PlanSample:
@@ -536,7 +585,7 @@ def generate_sample(rng) -> PlanSample:
 
 # -- held-out sets: never emitted
 
-HELD_OUT = ("plans_v2_holdout.jsonl", "refusals_holdout.jsonl", "refusals_blind.jsonl")
+HELD_OUT = ("plans_v2_holdout.jsonl", "refusals_holdout.jsonl", "refusals_blind.jsonl", "refusals_blind2.jsonl", "refusals_blind3.jsonl", "refusals_blind4.jsonl")
 
 
 def norm_text(text: str) -> str:

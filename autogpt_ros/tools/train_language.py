@@ -106,9 +106,12 @@ def evaluate_parser(parser, items, desc="evaluating") -> dict:
 
 
 def _norm(steps):
+    """Steps as plan language v1 writes them, for comparison: the v1 sets were written in v1, which has
+    no ``speed`` ("approach the green box slowly" is go_to the green box there; plan language v2 adds
+    ``"speed": "slow"``, which v1 cannot write and so is not counted against a v1 set)."""
     out = []
     for s in steps:
-        s = dict(s)
+        s = {k: v for k, v in s.items() if k != "speed"}
         for k in ("distance_m", "angle_deg"):
             if k in s and s[k] is not None:
                 s[k] = round(float(s[k]), 3)

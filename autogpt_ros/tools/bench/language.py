@@ -80,11 +80,14 @@ def run(json_path: str = "", backend: str = "router", planner: str = "", planner
             lat = sorted(parser.planner.plan(it["text"])[2]["planner_ms"] for it in v2)
             extra.update({"planner_latency_p50_ms": lat[len(lat) // 2], "planner_latency_p95_ms": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
                           "planner_load_s": parser.planner.load_s, "planner_base": parser.planner.base})
-    # requests the robot cannot do: refusals_blind.jsonl is the figure (written without the code, measured once);
-    # refusals_holdout.jsonl was read while the refusal rules were written
-    extra.update(refusals(parser, _data("refusals_blind.jsonl")))
-    seen = refusals(parser, _data("refusals_holdout.jsonl"))
-    extra.update({f"{k}_seen": v for k, v in seen.items()})
+    # requests the robot cannot do: refusals_blind4.jsonl is the figure (written without the code, measured once);
+    # the earlier sets are reported as seen sets: refusals_holdout.jsonl was read while the refusal rules were
+    # written, refusals_blind.jsonl's misses were read after its measurement, and the categories (not the
+    # sentences) of the misses of refusals_blind2.jsonl and refusals_blind3.jsonl after theirs
+    extra.update(refusals(parser, _data("refusals_blind4.jsonl")))
+    for suffix, name in (("seen", "refusals_holdout.jsonl"), ("blind1", "refusals_blind.jsonl"), ("blind2", "refusals_blind2.jsonl"), ("blind3", "refusals_blind3.jsonl")):
+        seen = refusals(parser, _data(name))
+        extra.update({f"{k}_{suffix}": v for k, v in seen.items()})
     res = {"backend": backend, "exact_match": r["exact_match"], "slot_f1": r["slot_f1"], "skill_accuracy": r["skill_accuracy"], "latency_p50_ms": r["latency_p50_ms"],
            "latency_p95_ms": r["latency_p95_ms"], "load_s": load_s, "paraphrases": r["n"], "slot_f1_by_slot": r["slot_f1_by_slot"], "failures": r["failures"][:40],
            # memory of the process after all of the above (weights are paged in as they are used): what reasoning_node holds
@@ -113,16 +116,22 @@ class _Recording:
         return r
 
 
-MOTION = ("go_to", "find", "move", "turn")
+MOTION = ("go_to", "find", "move", "turn", "go_to_place", "explore")  # every step that drives the robot
+
+
+def _drives(steps) -> bool:
+    """A step that drives the robot, also inside repeat and if_visible."""
+    return any(st.skill in MOTION or _drives(getattr(st, "steps", None) or []) or _drives(getattr(st, "then", None) or []) or _drives(getattr(st, "else_", None) or [])
+               for st in steps)
 
 
 def refusals(parser, path: str = "") -> dict:
     """Requests the robot cannot do (a set under test/data written by hand from the robot's
-    capabilities): ``refusal_rate`` (a refusal came back), ``motion_on_refusal`` (a plan with
-    go_to/find/move/turn that the agent would act on, confidence >= 0.5: must be 0)."""
+    capabilities): ``refusal_rate`` (a refusal came back), ``motion_on_refusal`` (a plan with a step
+    that drives the robot (``MOTION``) that the agent would act on, confidence >= 0.5: must be 0)."""
     import json
 
-    path = path or _data("refusals_blind.jsonl")
+    path = path or _data("refusals_blind4.jsonl")
     if not os.path.exists(path):
         return {}
     items = [json.loads(line) for line in open(path) if line.strip() and not line.startswith("#")]
@@ -130,7 +139,7 @@ def refusals(parser, path: str = "") -> dict:
     for it in items:
         r = parser.parse(it["text"])
         refused += bool(r.plan.refusal)
-        if any(st.skill in MOTION for st in r.plan.steps) and r.confidence >= 0.5:
+        if _drives(r.plan.steps) and r.confidence >= 0.5:
             moved += 1
         if not r.plan.refusal:
             missed.append({"text": it["text"], "got": r.plan.compact(), "confidence": round(r.confidence, 3)})
