@@ -7,8 +7,8 @@ and say so), then runs it step by step: publish the step as the goal, wait
 for the policy's status, advance on success, re-plan once on failure.  A stop
 preempts everything and raises the e-stop; a new instruction replaces the
 plan.  Every decision is reported with its reason, source, confidence and
-timings.  Only the six skills exist, and the parser's schema and limits hold
-for any text.
+timings.  Only the skills of plan language v2 exist, and the parser's schema and
+limits hold for any text.
 
 The node (reasoning_node) calls :meth:`Agent.instruction`,
 :meth:`Agent.objects`, :meth:`Agent.status`, :meth:`Agent.tick` and
@@ -18,6 +18,12 @@ goal, a decision, a sentence, or the e-stop.  How each instruction ended is an
 complete, failed, replaced by a newer instruction or stopped, or, for an
 instruction that never became a plan, refused, not understood or not actionable.
 The action server (/agent/execute) ends its goals by them.
+
+Plan language v2 beyond the six skills is carried out here or by policy_node: answers,
+repeat (written out when planned), if_visible (decided when reached, from the latest camera
+frame), remember_place, go_to_place, explore (a summary of what was found when it ends),
+``select`` / ``near`` in every target (go_to and find follow the one object chosen when the
+step starts: ``GoalPayload.target_xy``), ``until`` and ``speed: slow`` (policy_node).
 """
 from __future__ import annotations
 
@@ -62,31 +68,7 @@ class AgentConfig:
     replan_attempts: int = 1
 
 
-#: what this agent carries out of plan language v2 beyond the six skills: answers, repeat (written
-#: out when planned), if_visible (decided when reached, from the latest camera frame) and
-#: remember_place; ``select`` and ``near`` in the targets of answer and if_visible
-AGENT_SKILLS = ("answer", "repeat", "if_visible", "remember_place")  # and speed: slow (policy_node halves its limits)
 PLACE_JUMP_M = 0.5  # odometry that jumps this far between two messages was reset: places are dropped
-
-
-def _unsupported(plan: ifc.Plan) -> set:
-    """The v2 skills and fields in a plan (inside repeat and if_visible too) that this agent does
-    not carry out yet: such a plan is refused whole, never run in part."""
-    out = set()
-
-    def walk(steps):
-        for st in steps:
-            if st.skill not in ifc.SKILLS_V1 and st.skill not in AGENT_SKILLS:
-                out.add(st.skill)
-            if st.skill in ("go_to", "find"):
-                out.update(f"'{k}'" for k in ("select", "near") if getattr(st.target, k) is not None)
-            if st.skill == "move" and st.until is not None:
-                out.add("'until'")
-            for inner in (getattr(st, "steps", None), getattr(st, "then", None), getattr(st, "else_", None)):
-                walk(inner or [])
-
-    walk(plan.steps)
-    return out
 
 
 def expand_repeats(steps) -> List:
@@ -251,12 +233,6 @@ class Agent:
             actions.append(self._decision(f"unknown place '{unknown[0]}': asking", res.source, res.confidence, plan=res.plan))
             actions.append(Action("say", q))
             return actions
-        unsupported = sorted(_unsupported(res.plan))
-        if unsupported:  # plan language v2 steps this agent does not carry out yet: never a partial plan
-            why = f"I cannot carry out {', '.join(unsupported)} in a plan yet."
-            actions.append(self._decision(f"refused: {why}", res.source, res.confidence, plan=res.plan))
-            actions.append(Action("say", why))
-            return actions
         if not steps:
             reason = res.reason or "nothing actionable"
             actions.append(self._decision(f"no action: {reason}", res.source, res.confidence, plan=res.plan))
@@ -334,7 +310,12 @@ class Agent:
     def _ground(self, steps: List, now: float) -> List:
         out = []
         for s in steps:
-            if s.skill == "go_to":
+            if s.skill == "go_to" and (s.target.select or s.target.near):
+                known = self._known(now)
+                ref_unknown = s.target.near is not None and not answers.resolve(s.target.near, known)
+                if not answers.resolve(s.target, known) and not ref_unknown:  # no candidate yet: look for one first
+                    out.append(ifc.FindStep(target=ifc.Target(color=s.target.color, shape=s.target.shape)))
+            elif s.skill == "go_to":
                 seen = self._visible(s.target, now)
                 known = object_memory.find(self.remembered, s.target.color, s.target.shape, self.pose)
                 prev = out[-1] if out else None
@@ -380,16 +361,57 @@ class Agent:
                 actions.append(self._decision(f"if_visible: the {step.target.label()} is {'in view' if seen else 'not in view'}: "
                                               f"{'then' if seen else 'else'} ({len(branch)} steps)", "perception", 1.0, skill="if_visible"))
                 continue
+            target_xy = None
+            reason, args = self._explain(step, now)
+            if step.skill in ("go_to", "find") and (step.target.select or step.target.near):
+                chosen, why = self._choose(step.target, now)
+                if chosen is None and (step.skill == "go_to" or step.target.near is not None):
+                    return actions + self._abandon(why)
+                if chosen is not None:  # fusion follows this object and no other match
+                    target_xy = (round(chosen.x, 3), round(chosen.y, 3))
+                    reason = f"{step.skill} the {step.target.label()}: {why}"
+                    args["target_xy"] = list(target_xy)
+            if step.skill == "go_to_place":
+                pose = self.here if step.place == "here" else self.places.get(step.place)
+                if pose is None:  # dropped since the plan began (odometry jumped)
+                    return actions + self._abandon(f"I no longer know where '{step.place}' is: my odometry was reset.")
+                target_xy = (round(pose[0], 3), round(pose[1], 3))
+                args["target_xy"] = list(target_xy)
+                d = math.hypot(pose[0] - self.pose[0], pose[1] - self.pose[1])
+                reason = f"go_to_place '{step.place}': ({pose[0]:.2f}, {pose[1]:.2f}) in the odometry frame, {d:.1f} m away"
             self.goal_id = f"{self.plan_id}-{self.index}"
             self.goal_t = now
             self.plan_moved = True
-            reason, args = self._explain(step, now)
             self.timings["goal_published"] = now
-            goal = ifc.GoalPayload(goal_id=self.goal_id, plan_id=self.plan_id, index=self.index, count=len(self.plan), step=step, instruction=self.instruction_text, stamp=now)
+            goal = ifc.GoalPayload(goal_id=self.goal_id, plan_id=self.plan_id, index=self.index, count=len(self.plan), step=step, instruction=self.instruction_text,
+                                   stamp=now, target_xy=target_xy)
             self.current_goal = goal
             actions.append(Action("goal", goal))
             actions.append(self._decision(reason, source, confidence, skill=step.skill, arguments=args))
             return actions
+
+    def _choose(self, target, now: float) -> Tuple[Optional[answers.Known], str]:
+        """The one object a target with ``select`` / ``near`` means now (in view or remembered, with
+        a position), and why; (None, a sentence for people) when there is none or the ``near``
+        reference is not known."""
+        known = self._known(now)
+        if target.near is not None and not answers.resolve(target.near, known):
+            return None, f"I do not know where the {target.near.label()} is. Ask me to find it first, or show it to me."
+        hits = [k for k in answers.resolve(target, known) if k.distance is not None]
+        if not hits:
+            return None, f"I do not see a {target.label()}."
+        k = hits[0]
+        n = sum(1 for h in known if (target.color is None or h.color == target.color) and (target.shape is None or h.shape == target.shape))
+        where = f"{k.distance:.1f} m away at {math.degrees(k.bearing):.0f} degrees, {'in view' if k.in_view else 'remembered'}"
+        return k, f"{n} {'match' if n == 1 else 'matches'}, chose the {k.name()} {where} at ({k.x:.2f}, {k.y:.2f})"
+
+    def _abandon(self, why: str) -> List[Action]:
+        """The running plan ends here, without motion: ``why`` is said, the instruction fails."""
+        acts = [self._decision(f"plan abandoned: {why}", "perception", 1.0, skill=self.plan[self.index].skill if 0 <= self.index < len(self.plan) else None)]
+        acts.append(Action("say", why))
+        acts.append(self._outcome(self.plan_instruction, False, why, self.plan))
+        self.plan, self.index, self.goal_id, self.current_goal = [], -1, "", None
+        return acts
 
     def _explain(self, step, now: float) -> Tuple[str, dict]:
         args = step.model_dump()
@@ -411,7 +433,8 @@ class Agent:
                 return f"go to the {step.target.label()}: remembered {d:.1f} m away at {math.degrees(b):.0f} degrees", args
             return f"go to the {step.target.label()}", args
         if step.skill == "move":
-            return f"move {step.direction} {step.distance_m:g} m", args
+            until = f", until the {step.until.label()} is in view" if step.until is not None else ""
+            return f"move {step.direction} {step.distance_m:g} m{until}", args
         if step.skill == "turn":
             return f"turn {step.direction} {step.angle_deg:g} degrees", args
         return step.skill, args
@@ -420,7 +443,12 @@ class Agent:
         if not self.goal_id or st.goal_id != self.goal_id:
             return []
         if st.state == "succeeded":
-            return self._advance(now, "policy", 1.0)
+            step = self.plan[self.index] if 0 <= self.index < len(self.plan) else None
+            acts = []
+            if step is not None and step.skill == "explore":  # what it found, from the object memory
+                said = answers.summary(self.remembered)
+                acts = [self._decision(f"explore: {st.reason or 'done'}; {said}", "perception", 1.0, skill="explore"), Action("say", said)]
+            return acts + self._advance(now, "policy", 1.0)
         if st.state == "failed":
             step = self.plan[self.index] if 0 <= self.index < len(self.plan) else None
             if step is not None and step.skill == "go_to" and self.replans < self.cfg.replan_attempts:
@@ -438,8 +466,10 @@ class Agent:
 
     def tick(self, now: float) -> List[Action]:
         """Periodic check: a step without a result for step_timeout fails."""
-        if self.goal_id and self.plan and now - self.goal_t > self.cfg.step_timeout:
-            st = ifc.StatusPayload(goal_id=self.goal_id, state="failed", reason=f"no result within {self.cfg.step_timeout:g} s")
+        step = self.plan[self.index] if self.plan and 0 <= self.index < len(self.plan) else None
+        limit = self.cfg.step_timeout + (step.duration_s if step is not None and step.skill == "explore" else 0.0)
+        if self.goal_id and self.plan and now - self.goal_t > limit:
+            st = ifc.StatusPayload(goal_id=self.goal_id, state="failed", reason=f"no result within {limit:g} s")
             self.replans = self.cfg.replan_attempts  # do not retry a silent policy
             return self.status(st, now)
         return []

@@ -127,3 +127,16 @@ def answer(question: str, target, objects: Sequence[Known]) -> str:
             return f"I see the {what} but cannot tell how far it is."
         return f"The {k.name()} is {_where(k)}."
     raise ValueError(f"unknown question {question!r}")
+
+
+def summary(remembered: Iterable) -> str:
+    """What exploring found, from the object memory (Remembered-like: color, shape):
+    "I found a red box, 2 blue balls and a green cylinder." """
+    counts = {}
+    for r in remembered:
+        name = " ".join(w for w in (r.color, r.shape or "object") if w)
+        counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return "I did not find any objects."
+    parts = [f"a {n}" if c == 1 else f"{c} {_plural(n, c)}" for n, c in counts.items()]
+    return "I found " + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]) + "."

@@ -483,6 +483,10 @@ class GoalPayload(Payload):
     step: Step
     instruction: str = ""
     stamp: float = 0.0
+    #: where the step goes, (x, y) in the odometry frame: for go_to / find with ``select`` or ``near``
+    #: the object the agent chose (fusion follows that object and no other match; null: any match,
+    #: the nearest first), for go_to_place the place
+    target_xy: Optional[Tuple[Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]]] = None
 
 
 class DecisionPayload(Payload):

@@ -20,6 +20,7 @@ from autogpt_ros.memory import ObjectMemory, Remembered, Sighting
 N_SECTORS = 16
 MAX_DISTANCE = 5.0  # m, distance normalisation
 MAX_UNSEEN = 10.0  # s, time-since-seen normalisation
+ANCHOR_RADIUS = 0.6  # m: a remembered object this close to a resolved target's position is that object
 MOTION_SKILLS = ("go_to", "find", "move", "turn")
 
 LAYOUT: Tuple[str, ...] = (
@@ -99,14 +100,24 @@ class TargetTracker:
         self.hfov = hfov  # camera field of view: remembered objects it should see and does not are forgotten
         self.color: Optional[str] = None
         self.shape: Optional[str] = None
+        self.at: Optional[Tuple[float, float]] = None
         self.entry: Optional[Remembered] = None
         self.last_visible_time: Optional[float] = None
 
-    def set_target(self, color: Optional[str], shape: Optional[str]) -> None:
-        if (color, shape) != (self.color, self.shape):
-            self.color, self.shape = color, shape
+    def set_target(self, color: Optional[str], shape: Optional[str], at: Optional[Tuple[float, float]] = None) -> None:
+        """Track objects of this colour and shape; ``at``: the one object meant, by its position in
+        the odometry frame (a target with ``select`` or ``near`` that the agent resolved): the
+        tracker follows that object and no other match, even when another is in view."""
+        at = None if at is None else (float(at[0]), float(at[1]))
+        if (color, shape, at) != (self.color, self.shape, self.at):
+            self.color, self.shape, self.at = color, shape, at
             self.entry = None
             self.last_visible_time = None
+
+    def _anchored(self, candidates: List[Remembered]) -> Optional[Remembered]:
+        """The candidate that is the object at ``self.at`` (within ``ANCHOR_RADIUS``), if any."""
+        near = [r for r in candidates if math.hypot(r.x - self.at[0], r.y - self.at[1]) <= ANCHOR_RADIUS]
+        return min(near, key=lambda r: math.hypot(r.x - self.at[0], r.y - self.at[1])) if near else None
 
     def update(self, sightings: Iterable[Sighting], pose: Tuple[float, float, float], t: float, fresh: bool = True,
                occluded: Optional[Callable[[float, float], bool]] = None) -> TargetTrack:
@@ -121,12 +132,16 @@ class TargetTracker:
             if self.entry is not None and any(r is self.entry for r in gone):
                 self.entry = None  # looked where it was remembered: not there
         visible_now = [r for r in seen if r.matches(self.color, self.shape)] if (self.color or self.shape) else []
+        if self.at is not None:  # one object meant: follow it, never another match
+            if self.entry is None:
+                self.entry = self._anchored(self.memory.find(self.color, self.shape))
+            visible_now = [r for r in visible_now if r is self.entry]
         if visible_now:
             # the nearest match; stick to the tracked one if it is among them
             visible_now.sort(key=lambda r: (r is not self.entry, r.relative(pose)[1]))
             self.entry = visible_now[0]
             self.last_visible_time = t
-        elif self.entry is None and (self.color or self.shape):
+        elif self.entry is None and (self.color or self.shape) and self.at is None:
             known = self.memory.find(self.color, self.shape, pose)
             self.entry = known[0] if known else None
         if self.entry is None:

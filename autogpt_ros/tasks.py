@@ -4,6 +4,7 @@
   target's surface and facing it within ``GO_TO_FACING`` (30 degrees);
 * find: the target in view (inside the field of view, not occluded) and
   centred within ``FIND_CENTRED`` (15 degrees);
+* go_to_place: the base centre within ``PLACE_DISTANCE`` (0.3 m) of the place;
 * within ``TIME_LIMIT`` (60 s).
 Pure Python.
 """
@@ -15,6 +16,7 @@ GO_TO_DISTANCE = 0.5
 GO_TO_FACING = math.radians(30.0)
 FIND_CENTRED = math.radians(15.0)
 TIME_LIMIT = 60.0
+PLACE_DISTANCE = 0.3  # go_to_place: the base centre this close to the remembered pose
 
 
 def go_to_reached(surface_distance: float, bearing: float) -> bool:

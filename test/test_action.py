@@ -153,3 +153,27 @@ def test_action_client_feedback_result_cancel_and_preempt(graph, probe):
     rb = wait(res_b, 60)
     assert rb.status == GoalStatus.STATUS_SUCCEEDED and rb.result.success, rb.result
     client.destroy()
+
+
+def test_a_stop_in_the_middle_of_a_repeat_ends_the_whole_plan(graph, probe):
+    from std_msgs.msg import String
+
+    goals, decisions, cmd = probe.subscribe(ifc.GOAL), probe.subscribe(ifc.DECISION), probe.subscribe(ifc.CMD_VEL)
+    reset(probe)
+    time.sleep(1.0)
+    goal = lambda m: ifc.decode(ifc.GoalPayload, m.data)  # noqa: E731
+    pub = probe.publisher(ifc.INSTRUCTION)
+    pub.publish(String(data="turn left 90 degrees four times"))
+    first = goal(probe.wait_for(goals, lambda m: goal(m).step.skill == "turn", timeout=90))
+    assert first.count == 4 and first.index == 0  # the repeat written out: four turns
+    probe.wait_for(cmd, lambda c: c.angular.z > 0.3, timeout=30)
+    pub.publish(String(data="stop"))
+    probe.wait_for(decisions, lambda m: ifc.decode(ifc.DecisionPayload, m.data).reason.startswith("stop"), timeout=20)
+    t_stop = time.monotonic()
+    time.sleep(4.0)  # longer than a quarter turn: a plan still running would have sent its next turn
+    later = [goal(m) for t, m in probe.msgs[goals] if t > t_stop + 0.5]
+    assert all(g.step.skill == "stop" or g.goal_id == first.goal_id for g in later), [g.step for g in later]
+    assert not any(g.plan_id == first.plan_id and g.index > 0 for g in map(goal, probe.received(goals)))
+    probe.clear(cmd)
+    time.sleep(1.0)
+    assert not [c for c in probe.received(cmd) if c.angular.z != 0.0 or c.linear.x != 0.0]

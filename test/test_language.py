@@ -1,5 +1,6 @@
 """The language model: the real fine-tuned model (no stand-in), decoding, rules, the agent loop."""
 import json
+import math
 import os
 import subprocess
 
@@ -345,17 +346,14 @@ def test_training_pipeline_runs_end_to_end_on_a_tiny_budget(tmp_path):
     assert isinstance(goal["steps"], list)
 
 
-def test_agent_says_a_refusal_and_refuses_steps_it_does_not_carry_out_yet():
+def test_agent_says_a_refusal_and_does_not_move():
     from autogpt_ros.language.parser import ParseResult
 
-    plans = {"bring me the red ball": ifc.Plan(refusal="I have no arm, so I cannot bring things."),
-             "explore": ifc.Plan.model_validate({"steps": [{"skill": "repeat", "times": 2, "steps": [{"skill": "explore", "duration_s": 20}]}]})}
+    plans = {"bring me the red ball": ifc.Plan(refusal="I have no arm, so I cannot bring things.")}
     ag = Agent(lambda text, scene="": ParseResult(text, plans[text], 0.95, "model"))
     acts = ag.instruction("bring me the red ball", 0.0)
     assert "goal" not in kinds(acts) and [a.payload for a in acts if a.kind == "say"] == ["I have no arm, so I cannot bring things."]
     assert any(a.kind == "decision" and a.payload.reason.startswith("refused:") for a in acts)
-    acts = ag.instruction("explore", 1.0)
-    assert "goal" not in kinds(acts) and "explore" in [a.payload for a in acts if a.kind == "say"][0]
 
 
 def _v2_agent(plans):
@@ -415,6 +413,43 @@ def test_agent_takes_the_branch_of_if_visible_from_the_latest_frame():
     assert goals[0].step.skill == "turn" and goals[0].step.angle_deg == 180
 
 
+def test_agent_chooses_the_object_a_select_or_near_target_means_and_fusion_follows_it():
+    from autogpt_ros.memory import Sighting
+    from autogpt_ros.observation import TargetTracker
+
+    go = lambda t: {"steps": [{"skill": "go_to", "target": t}]}  # noqa: E731
+    ag = _v2_agent({"farthest": go({"color": "red", "shape": "ball", "select": "farthest"}),
+                    "leftmost": go({"color": "red", "shape": "ball", "select": "leftmost"}),
+                    "near": go({"shape": "ball", "near": {"color": "green", "shape": "cylinder"}}),
+                    "near unknown": go({"shape": "ball", "near": {"color": "purple", "shape": "box"}}),
+                    "nearest box": go({"shape": "box", "select": "nearest"})})
+    # robot at (1, 2) facing +x: a red ball 1 m ahead, another 2.5 m away 0.5 rad to the left; a green cylinder by the far one
+    _seen(ag, 0.0, ("red", "ball", 0.0, 1.0), ("red", "ball", 0.5, 2.5), ("green", "cylinder", 0.6, 2.6))
+    far = (1.0 + 2.5 * math.cos(0.5), 2.0 + 2.5 * math.sin(0.5))
+    for text in ("farthest", "leftmost", "near"):
+        (g,) = [a.payload for a in ag.instruction(text, 0.1) if a.kind == "goal"]
+        assert g.step.skill == "go_to" and g.target_xy == pytest.approx(far, abs=1e-3), text
+    acts = ag.instruction("near unknown", 0.2)
+    said = [a.payload for a in acts if a.kind == "say"]
+    assert "goal" not in kinds(acts) and said == ["I do not know where the purple box is. Ask me to find it first, or show it to me."]
+    # nothing matches yet: it looks for any box first, then chooses when the go_to starts
+    acts = ag.instruction("nearest box", 0.3)
+    (g,) = [a.payload for a in acts if a.kind == "goal"]
+    assert g.step.skill == "find" and g.target_xy is None and [s.skill for s in ag.plan] == ["find", "go_to"]
+
+    # fusion's tracker follows the chosen object, never the other match, even when only the other is in view
+    tr = TargetTracker()
+    tr.set_target("red", "ball", at=(3.0, 1.0))
+    pose = (0.0, 0.0, 0.0)
+    both = [Sighting("red", "ball", 0.0, 1.0, 0.9), Sighting("red", "ball", math.atan2(1.0, 3.0), math.hypot(3.0, 1.0), 0.9)]
+    track = tr.update(both, pose, 0.0)
+    assert track.visible and track.distance == pytest.approx(math.hypot(3.0, 1.0), abs=0.05)
+    track = tr.update(both[:1], pose, 0.1)  # only the near one in view now
+    assert not track.visible and track.known and track.distance == pytest.approx(math.hypot(3.0, 1.0), abs=0.05)
+    tr.set_target("red", "ball")  # no choice: the nearest match
+    assert tr.update(both, pose, 0.2).distance == pytest.approx(1.0, abs=0.05)
+
+
 def test_agent_remembers_places_asks_about_unknown_ones_and_drops_them_on_an_odometry_jump():
     ag = _v2_agent({"remember": {"steps": [{"skill": "remember_place", "place": "dock"}]},
                     "go dock": {"steps": [{"skill": "go_to_place", "place": "dock"}]},
@@ -432,19 +467,125 @@ def test_agent_remembers_places_asks_about_unknown_ones_and_drops_them_on_an_odo
     assert "goal" not in kinds(acts) and "'dock'" in [a.payload for a in acts if a.kind == "say"][0]
 
 
-def test_agent_refuses_v2_fields_it_does_not_carry_out_and_keeps_the_running_plan():
-    from autogpt_ros.language.parser import ParseResult
+def test_agent_drives_to_remembered_places_and_moves_until_a_target_is_in_view():
+    ag = _v2_agent({"remember": {"steps": [{"skill": "remember_place", "place": "dock"}]},
+                    "trip": {"steps": [{"skill": "go_to", "target": {"color": "red", "shape": "box"}}, {"skill": "go_to_place", "place": "here"},
+                                       {"skill": "go_to_place", "place": "dock"}, {"skill": "go_to_place", "place": "home"}]},
+                    "until": {"steps": [{"skill": "move", "direction": "forward", "distance_m": 3.0, "until": {"color": "red", "shape": "ball"}}]}})
+    ag.odometry((0.5, 2.0, 0.0))
+    ag.instruction("remember", 0.0)  # dock = (0.5, 2.0); home = (1.0, 2.0), where the agent started
+    ag.odometry((0.6, 2.1, 0.0))
+    _seen(ag, 0.1, ("red", "box", 0.0, 1.5))
+    goals = [a.payload for a in ag.instruction("trip", 0.2) if a.kind == "goal"]
+    assert goals[0].step.skill == "go_to" and goals[0].target_xy is None
+    for x in (0.9, 1.2, 1.5, 1.8):  # drives to the box: odometry moves in small steps (a jump is a reset)
+        ag.odometry((x, 2.1, 0.0))
+    want = [(0.6, 2.1), (0.5, 2.0), (1.0, 2.0)]  # here = where the instruction arrived
+    for i, xy in enumerate(want):
+        acts = ag.status(ifc.StatusPayload(goal_id=ag.goal_id, state="succeeded"), 1.0 + i)
+        (g,) = [a.payload for a in acts if a.kind == "goal"]
+        assert g.step.skill == "go_to_place" and g.target_xy == pytest.approx(xy)
+        d = [a.payload for a in acts if a.kind == "decision"][-1]
+        assert d.reason.startswith(f"go_to_place '{g.step.place}'") and d.arguments["target_xy"] == pytest.approx(list(xy))
+    _seen(ag, 4.9, ("red", "box", 0.0, 1.5))
+    ag.instruction("trip", 5.0)
+    assert [st.skill for st in ag.plan] == ["go_to", "go_to_place", "go_to_place", "go_to_place"]
+    ag.odometry((-3.0, 0.0, 0.0))  # a reset drops the places, also in a running plan
+    acts = ag.status(ifc.StatusPayload(goal_id=ag.goal_id, state="succeeded"), 6.0)  # here is still known: the pose at the instruction
+    acts = ag.status(ifc.StatusPayload(goal_id=ag.goal_id, state="succeeded"), 7.0)
+    assert "goal" not in kinds(acts) and any(a.kind == "say" and "no longer know where 'dock' is" in a.payload for a in acts)
+    (g,) = [a.payload for a in ag.instruction("until", 8.0) if a.kind == "goal"]
+    assert g.step.skill == "move" and g.step.until.color == "red"
 
-    until = ifc.Plan.model_validate({"steps": [{"skill": "move", "direction": "forward", "distance_m": 3.0, "until": {"color": "red", "shape": "ball"}, "speed": "slow"}]})
-    plans = {"move on": ifc.Plan.model_validate({"steps": [{"skill": "move", "direction": "forward", "distance_m": 2.0}]}),
-             "move until": until, "huh": ifc.Plan()}
-    ag = Agent(lambda text, scene="": ParseResult(text, plans[text], 0.95, "model"))
-    ag.instruction("move on", 0.0)
-    running = ag.current_goal
-    assert running is not None and running.step.skill == "move"
-    acts = ag.instruction("move until", 1.0)
-    said = [a.payload for a in acts if a.kind == "say"][0]
-    assert "goal" not in kinds(acts) and "'until'" in said and "'speed'" not in said  # slow is carried out, until not yet
-    assert ag.current_goal == running  # the plan that was running goes on
-    ag.instruction("huh", 2.0)
-    assert ag.current_goal == running
+
+def test_policy_executor_ends_move_until_and_go_to_place_by_their_own_criteria():
+    import numpy as np
+
+    from autogpt_ros.control.executor import SkillExecutor
+    from autogpt_ros.control.fusion import PLACE_STANDOFF, place_track
+    from autogpt_ros.observation import INDEX, LAYOUT
+
+    class Still:
+        def act(self, obs):
+            return 1.0, 0.0
+
+        def value(self, obs):
+            return 0.0
+
+    ex = SkillExecutor(Still(), 0.4, 1.5, recovery=False)
+    obs = np.zeros(len(LAYOUT), np.float32)
+    step = ifc.MoveStep(distance_m=1.0, until=ifc.Target(color="red", shape="ball"))
+    ex.start(step, (0.0, 0.0, 0.0), 0.0)
+    assert ex.update(obs, (0.3, 0.0, 0.0), 0.5).state == "running"
+    obs[INDEX["target_visible"]] = 1.0
+    r = ex.update(obs, (0.4, 0.0, 0.0), 0.6)
+    assert r.state == "succeeded" and "red ball is in view" in r.reason
+    ex.start(step, (0.0, 0.0, 0.0), 1.0)
+    obs[INDEX["target_visible"]] = 0.0
+    r = ex.update(obs, (1.0, 0.0, 0.0), 3.0)
+    assert r.state == "failed" and "without seeing the red ball" in r.reason
+    place = ifc.GoToPlaceStep(place="dock")
+    ex.start(place, (0.0, 0.0, 0.0), 4.0, target_xy=(2.0, 0.0))
+    r = ex.update(obs, (1.0, 0.0, 0.0), 4.1)
+    assert r.state == "running" and r.v > 0
+    r = ex.update(obs, (1.85, 0.05, 0.0), 4.2)
+    assert r.state == "succeeded" and "reached 'dock'" in r.reason
+    # the place as the go_to policy sees it: ahead, beyond the place by the policy's own stopping distance
+    t = place_track((0.0, 0.0, 0.0), (2.0, 0.0), 1.2)
+    assert t.visible and t.bearing == pytest.approx(0.0) and t.distance == pytest.approx(2.0 + PLACE_STANDOFF)
+    t = place_track((0.0, 0.0, 0.0), (-2.0, 0.0), 1.2)
+    assert not t.visible and t.known and abs(t.bearing) == pytest.approx(math.pi)
+
+
+def test_agent_explores_and_then_says_what_it_found():
+    ag = _v2_agent({"explore": {"steps": [{"skill": "explore", "duration_s": 20}, {"skill": "turn", "direction": "left", "angle_deg": 90}]}})
+    (g,) = [a.payload for a in ag.instruction("explore", 0.0) if a.kind == "goal"]
+    assert g.step.skill == "explore" and g.step.duration_s == 20
+    assert not ag.tick(100.0)  # an exploration's time is its own: no "no result" failure before its end
+    ag.memory(ifc.MemoryPayload(objects=[ifc.RememberedObject(color="red", shape="box", x=1.0, y=0.0), ifc.RememberedObject(color="blue", shape="ball", x=2.0, y=1.0),
+                                         ifc.RememberedObject(color="blue", shape="ball", x=-2.0, y=1.0)]))
+    acts = ag.status(ifc.StatusPayload(goal_id=ag.goal_id, state="succeeded", reason="explored for 20 s"), 101.0)
+    assert [a.payload for a in acts if a.kind == "say"] == ["I found a red box and 2 blue balls."]
+    assert [a.payload.step.skill for a in acts if a.kind == "goal"] == ["turn"]
+
+
+def test_policy_executor_explores_a_room_look_first_then_legs_into_open_space():
+    import numpy as np
+
+    from autogpt_ros.control.executor import SkillExecutor
+    from autogpt_ros.frames import wrap
+    from autogpt_ros.observation import INDEX, LAYOUT, N_SECTORS
+
+    ex = SkillExecutor(None, 0.4, 1.5, recovery=False)
+    half = 3.0  # a 6 x 6 m empty room
+
+    def obs_at(x, y, yaw):
+        o = np.zeros(len(LAYOUT), np.float32)
+        for i in range(N_SECTORS):  # the nearest wall over each sector's rays, as scan_sectors gives it
+            d = ex.range_max
+            for k in np.linspace(-0.5, 0.5, 7):
+                a = yaw + (i + k) * 2 * math.pi / N_SECTORS
+                c, s = math.cos(a), math.sin(a)
+                d = min(d, (half - x) / c if c > 1e-9 else 1e9, (-half - x) / c if c < -1e-9 else 1e9, (half - y) / s if s > 1e-9 else 1e9, (-half - y) / s if s < -1e-9 else 1e9)
+            o[INDEX[f"scan_{i}"]] = d / ex.range_max
+        return o
+
+    pose, t, dt = [-2.0, -2.0, 0.0], 0.0, 0.05
+    ex.start(ifc.ExploreStep(duration_s=40.0), tuple(pose), t)
+    path, looked = [], 0.0
+    while True:
+        r = ex.update(obs_at(*pose), tuple(pose), t)
+        if r.state != "running":
+            break
+        if t < 10.0:
+            looked += abs(r.w) * dt
+            assert r.v == 0.0  # the look around comes first, in place
+        pose[0] += r.v * math.cos(pose[2]) * dt
+        pose[1] += r.v * math.sin(pose[2]) * dt
+        pose[2] = wrap(pose[2] + r.w * dt)
+        assert abs(pose[0]) < half - 0.3 and abs(pose[1]) < half - 0.3  # never into a wall
+        path.append(tuple(pose[:2]))
+        t += dt
+    assert r.state == "succeeded" and r.reason.startswith("explored for 40 s") and looked > 5.0
+    spread = max(math.hypot(x - path[0][0], y - path[0][1]) for x, y in path)
+    assert spread > 1.5, spread  # it went out into the room

@@ -84,7 +84,7 @@ class Controller:
         self.goal = goal
         self.safety.speed_scale = SLOW if getattr(goal.step, "speed", "normal") == "slow" else 1.0
         self.safety.new_goal()
-        self.skills.start(goal.step, self.pose, now)
+        self.skills.start(goal.step, self.pose, now, target_xy=goal.target_xy)
         self._last_status = None
         if goal.step.skill == "stop":
             self.safety.last = (0.0, 0.0)
@@ -112,7 +112,7 @@ class Controller:
         if self.goal is None:
             return out
         skill = self.goal.step.skill
-        needs_state = skill in ("go_to", "find")
+        needs_state = skill in ("go_to", "find", "go_to_place", "explore") or (skill == "move" and getattr(self.goal.step, "until", None) is not None)
         state_age = (now - self.state_t) if needs_state else 0.0
         obs = self.state if self.state is not None else np.zeros(len(LAYOUT), np.float32)
         if needs_state and obs[INDEX["stale"]] > 0.5:

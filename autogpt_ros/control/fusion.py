@@ -17,7 +17,9 @@ import numpy as np
 from autogpt_ros import interfaces as ifc
 from autogpt_ros.robot import load_robot
 from autogpt_ros.memory import ObjectMemory, Sighting
-from autogpt_ros.observation import N_SECTORS, TargetTracker, build_observation, occlusion_test, scan_sectors
+from autogpt_ros import tasks
+from autogpt_ros.frames import wrap
+from autogpt_ros.observation import N_SECTORS, TargetTrack, TargetTracker, build_observation, occlusion_test, scan_sectors
 
 
 @dataclass
@@ -28,12 +30,27 @@ class Scan:
     range_max: float
 
 
+#: go_to_place: the place is shown to the learned go_to policy as an object this much farther than
+#: the place itself, so that the policy's own "arrived" distance (about half a metre from an object's
+#: surface) falls on the place; the executor ends the step within ``PLACE_REACHED`` of it
+PLACE_STANDOFF = tasks.GO_TO_DISTANCE - 0.07
+
+
+def place_track(pose: Tuple[float, float, float], xy: Tuple[float, float], hfov: float) -> TargetTrack:
+    """A place (x, y in the odometry frame) as the go_to policy's target: bearing from the base's
+    heading, distance plus ``PLACE_STANDOFF``, "visible" while within the camera's field of view."""
+    dx, dy = xy[0] - pose[0], xy[1] - pose[1]
+    bearing = wrap(math.atan2(dy, dx) - pose[2])
+    return TargetTrack(visible=abs(bearing) <= hfov / 2, known=True, bearing=bearing, distance=math.hypot(dx, dy) + PLACE_STANDOFF, time_since_seen=0.0)
+
+
 class Fusion:
     def __init__(self, max_age: float = 0.5, camera_offset: Optional[float] = None, max_velocity: Tuple[float, float] = (0.4, 1.5), camera_hfov: Optional[float] = 1.2):
         self.max_age = max_age
         self.max_velocity = max_velocity
         self.memory = ObjectMemory(camera_offset=load_robot().camera.xyz[0] if camera_offset is None else camera_offset)
         self.tracker = TargetTracker(self.memory, hfov=camera_hfov)
+        self.hfov = camera_hfov or 1.2
         self.goal: Optional[ifc.GoalPayload] = None
         self.pose: Optional[Tuple[float, float, float]] = None
         self.twist = (0.0, 0.0)
@@ -49,7 +66,9 @@ class Fusion:
         self.goal = goal
         step = goal.step
         if step.skill in ("go_to", "find"):
-            self.tracker.set_target(step.target.color, step.target.shape)
+            self.tracker.set_target(step.target.color, step.target.shape, at=goal.target_xy)
+        elif step.skill == "move" and step.until is not None:  # the move ends once this is in view
+            self.tracker.set_target(step.until.color, step.until.shape)
         else:
             self.tracker.set_target(None, None)
 
@@ -98,10 +117,12 @@ class Fusion:
             self._visible = track.visible
         # between camera frames the last frame's verdict holds while it is not stale
         track.visible = bool(self._visible) and "objects" not in stale and track.known
+        skill = self.goal.step.skill if self.goal is not None else None
+        if skill == "go_to_place" and self.goal.target_xy is not None:
+            track, skill = place_track(pose, self.goal.target_xy, self.hfov), "go_to"  # the learned go_to policy, the place as its target
         if self.scan is not None and "scan" not in stale:
             sectors = scan_sectors(self.scan.ranges, self.scan.angle_min, self.scan.angle_increment, self.scan.range_max)
         else:
             sectors = np.zeros(N_SECTORS, np.float32)  # unknown reads as blocked
-        skill = self.goal.step.skill if self.goal is not None else None
         obs = build_observation(track, sectors, self.twist, self.max_velocity, skill, stale=bool(stale))
         return obs, stale
