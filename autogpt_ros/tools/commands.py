@@ -504,8 +504,9 @@ def cmd_evaluate(a) -> int:
                 it = items[i]
                 world = h.reset(seed=it.get("seed"), scenario=it.get("scenario"))
                 text = it["text"]
-                skill = it.get("skill") or ("find" if re.search(r"\b(find|look for|look around for|search|where is|where's|locate|spot|seek|can you see)\b", text, re.I) else "go_to")
-                target = it.get("target") or next((f"{o.color} {o.shape}" for o in world.objects if o.color in text and o.shape in text), "")
+                kind = it.get("kind")
+                skill = it.get("skill") or kind_label(it) or ("find" if re.search(r"\b(find|look for|look around for|search|where is|where's|locate|spot|seek|can you see)\b", text, re.I) else "go_to")
+                target = json.dumps(it.get("target") or it.get("targets") or it.get("place") or "") if kind else it.get("target") or next((f"{o.color} {o.shape}" for o in world.objects if o.color in text and o.shape in text), "")
             else:
                 world = h.reset(seed=a.seed + i)
                 text, skill, target = make_instruction(world, rng)
@@ -517,7 +518,7 @@ def cmd_evaluate(a) -> int:
                 shutil.rmtree(bag_path, ignore_errors=True)
                 os.makedirs(os.path.dirname(bag_path), exist_ok=True)
                 bag = BagRecorder(h.node, bag_path)
-            ep = h.run_episode(text, world, skill, target, spoken=a.spoken)
+            ep = h.run_episode(text, world, skill, target, spoken=a.spoken, item=items[i] if items else None)
             if bag is not None:
                 n = bag.close()
                 h.log(f"  recorded {n} messages to {bag_path} (MCAP)")
@@ -536,6 +537,18 @@ def cmd_evaluate(a) -> int:
     report = summarise(results, stops_typed, stops_spoken, a.spoken)
     write_reports(report, results, a.out, a.json)
     return 0 if report["success_rate"] >= a.min_success else 1
+
+
+def kind_label(item: dict) -> str:
+    """The name an evaluation item's kind is reported under (``success_rate_by_skill``): its kind,
+    go_to with ``select`` / ``near`` apart from plain go_to."""
+    kind = item.get("kind") or ""
+    t = item.get("target") if isinstance(item.get("target"), dict) else {}
+    if kind == "go_to" and t.get("near"):
+        return "go_to_near"
+    if kind == "go_to" and t.get("select"):
+        return "go_to_select"
+    return kind
 
 
 def summarise(results, stops_typed, stops_spoken, spoken) -> dict:

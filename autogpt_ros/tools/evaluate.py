@@ -280,19 +280,68 @@ class Harness:
         return end_of_speech
 
     # ---- judging ------------------------------------------------------------------------
-    def judge(self, world: ifc.WorldPayload, skill: str, target_label: str):
-        """(success, reason) from the newest ground-truth pose."""
-        from autogpt_ros.sim.core import Simulator
+    @staticmethod
+    def _pose(m):
+        q = m.pose.pose.orientation
+        return m.pose.pose.position.x, m.pose.pose.position.y, yaw_from_quaternion(q.x, q.y, q.z, q.w)
+
+    @staticmethod
+    def _scenario(world: ifc.WorldPayload, pose):
+        """The world as the simulator built it, with the robot at ``pose``."""
         from autogpt_ros.sim.world import from_dict
+
+        x, y, yaw = pose
+        return from_dict({"arena": {"size": list(world.arena)}, "objects": [{"color": o.color, "shape": o.shape, "x": o.x, "y": o.y, "size": list(o.size), "yaw": o.yaw} for o in world.objects],
+                          "obstacles": [dict(o) for o in world.obstacles], "robot": {"x": x, "y": y, "yaw": yaw}}, world.scenario)
+
+    @staticmethod
+    def _visibility(sc):
+        """Which of the world's objects the camera sees from the scenario's robot pose."""
+        from autogpt_ros.sim.core import Simulator
+
+        sim = Simulator(sc, dynamics="kinematic")
+        try:
+            vis = [sim.visible(i) for i in range(len(sc.objects))]
+        finally:
+            sim.close()
+        return vis
+
+    def judge_v2(self, item: dict, world: ifc.WorldPayload, t_sent: float, home) -> tuple:
+        """(success, reason) of a plan language v2 episode (``item["kind"]``), by ground truth:
+        :func:`autogpt_ros.tools.judge.judge` on what this episode recorded."""
+        from autogpt_ros.robot import load_robot
+        from autogpt_ros.tools import judge as J
 
         truth = self.got("truth")
         if not truth:
             return False, "no ground truth received"
-        m = truth[-1][1]
-        q = m.pose.pose.orientation
-        x, y, yaw = m.pose.pose.position.x, m.pose.pose.position.y, yaw_from_quaternion(q.x, q.y, q.z, q.w)
-        sc = from_dict({"arena": {"size": list(world.arena)}, "objects": [{"color": o.color, "shape": o.shape, "x": o.x, "y": o.y, "size": list(o.size), "yaw": o.yaw} for o in world.objects],
-                        "obstacles": [dict(o) for o in world.obstacles], "robot": {"x": x, "y": y, "yaw": yaw}}, world.scenario)
+        before = [m for t, m in truth if t <= t_sent] or [truth[0][1]]
+        start, end = self._pose(before[-1]), self._pose(truth[-1][1])
+        statuses = [(t, ifc.decode(ifc.StatusPayload, m.data)) for t, m in self.got("status")]
+        reached = []
+        for t, st in statuses:
+            if st.state == "succeeded" and st.goal_id not in {g for g, _ in reached}:
+                pose = next((self._pose(m) for tt, m in truth if tt >= t), end)
+                reached.append((st.goal_id, (st.skill, pose)))
+        rec = J.Record(start=start, end=end, home=home, said=[m.data for t, m in self.got("say") if t >= t_sent],
+                       decisions=[ifc.decode(ifc.DecisionPayload, m.data).reason for _, m in self.got("decision")],
+                       goals=sum(1 for t, m in self.got("goal") if t >= t_sent and ifc.decode(ifc.GoalPayload, m.data).step.skill != "stop"),
+                       moved=any(abs(m.linear.x) > 1e-3 or abs(m.angular.z) > 1e-3 for t, m in self.got("cmd") if t >= t_sent),
+                       reached=[r for _, r in reached], path=[self._pose(m) for t, m in truth[::5] if t >= t_sent])
+        sc_start, sc_end = self._scenario(world, start), self._scenario(world, end)
+        vis_start, vis_end = self._visibility(sc_start), self._visibility(sc_end)
+        robot = load_robot()
+        return J.judge(item, sc_start.objects, rec, lambda i: vis_start[i], lambda i: vis_end[i], camera_offset=robot.camera.xyz[0], scenario=sc_start, hfov=robot.camera.hfov)
+
+    def judge(self, world: ifc.WorldPayload, skill: str, target_label: str):
+        """(success, reason) from the newest ground-truth pose."""
+        from autogpt_ros.sim.core import Simulator
+
+        truth = self.got("truth")
+        if not truth:
+            return False, "no ground truth received"
+        sc = self._scenario(world, self._pose(truth[-1][1]))
+        x, y, yaw = sc.robot
         idx = [i for i, o in enumerate(sc.objects) if o.label == target_label]
         if not idx:
             return False, f"no {target_label} in the world"
@@ -312,9 +361,16 @@ class Harness:
         finally:
             sim.close()
 
-    def run_episode(self, text: str, world: ifc.WorldPayload, skill: str, target: str, spoken: bool = False, time_limit: float = tasks.TIME_LIMIT) -> Episode:
+    def run_episode(self, text: str, world: ifc.WorldPayload, skill: str, target: str, spoken: bool = False, time_limit: float = tasks.TIME_LIMIT,
+                    item: Optional[dict] = None) -> Episode:
+        """One instruction, judged by ground truth: as go_to / find of ``target``, or, when ``item``
+        has a ``kind``, by :mod:`autogpt_ros.tools.judge` (plan language v2)."""
         ep = Episode(text=text, seed=world.seed, scenario=world.scenario, skill=skill, target=target)
         collisions0 = world.collisions
+        truth = self.got("truth")
+        home = self._pose(truth[-1][1]) if truth else tuple(world.robot)
+        if item and item.get("kind"):
+            time_limit = float(item.get("time_limit", 4 * tasks.TIME_LIMIT if item["kind"] == "repeat" else 2 * tasks.TIME_LIMIT))
         t_sent = self.speak(text) if spoken else self.say(text)
         ep.timings["instruction_sent_wall"] = t_sent
         start_sim = None
@@ -333,12 +389,15 @@ class Harness:
             if any(d.reason == "plan complete" for d in decisions):
                 final = "plan complete"
                 break
-            if any(d.reason.startswith("no action") or "plan abandoned" in d.reason or "clarification" in d.reason for d in decisions):
+            if any(d.reason.startswith(("no action", "refused", "unknown place")) or "plan abandoned" in d.reason or "clarification" in d.reason for d in decisions):
                 final = decisions[-1].reason
                 break
             time.sleep(0.1)
         time.sleep(0.3)
-        ep.success, ep.reason = self.judge(world, skill, target)
+        if item and item.get("kind"):
+            ep.success, ep.reason = self.judge_v2(item, world, t_sent, home)
+        else:
+            ep.success, ep.reason = self.judge(world, skill, target)
         if final and final != "plan complete":
             ep.reason = f"{final}; {ep.reason}"
         from std_srvs.srv import Trigger
