@@ -129,11 +129,24 @@ def answer(question: str, target, objects: Sequence[Known]) -> str:
     raise ValueError(f"unknown question {question!r}")
 
 
+SUMMARY_MIN_SEEN = 3  # a remembered object seen fewer times is left out of a summary (a glimpse, often a misreading)
+SUMMARY_SAME_M = 1.0  # two remembered objects of one label this close are counted once
+
+
 def summary(remembered: Iterable) -> str:
-    """What exploring found, from the object memory (Remembered-like: color, shape):
-    "I found a red box, 2 blue balls and a green cylinder." """
+    """What exploring found, from the object memory (Remembered-like: color, shape, x, y,
+    seen_count): "I found a red box, 2 blue balls and a green cylinder."  Only what was seen
+    at least ``SUMMARY_MIN_SEEN`` times; entries of one label within ``SUMMARY_SAME_M`` of
+    each other are one object (distance errors at range can split one object in two)."""
+    kept: List = []
+    for r in sorted(remembered, key=lambda r: -getattr(r, "seen_count", 1)):
+        if getattr(r, "seen_count", SUMMARY_MIN_SEEN) < SUMMARY_MIN_SEEN:
+            continue
+        if any((k.color, k.shape) == (r.color, r.shape) and math.hypot(k.x - r.x, k.y - r.y) < SUMMARY_SAME_M for k in kept):
+            continue
+        kept.append(r)
     counts = {}
-    for r in remembered:
+    for r in kept:
         name = " ".join(w for w in (r.color, r.shape or "object") if w)
         counts[name] = counts.get(name, 0) + 1
     if not counts:

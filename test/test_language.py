@@ -516,6 +516,9 @@ def test_policy_executor_ends_move_until_and_go_to_place_by_their_own_criteria()
     obs = np.zeros(len(LAYOUT), np.float32)
     step = ifc.MoveStep(distance_m=1.0, until=ifc.Target(color="red", shape="ball"))
     ex.start(step, (0.0, 0.0, 0.0), 0.0)
+    obs[INDEX["target_visible"]] = 1.0  # fusion's state still about the previous goal's target: not trusted at once
+    assert ex.update(obs, (0.0, 0.0, 0.0), 0.05).state == "running"
+    obs[INDEX["target_visible"]] = 0.0
     assert ex.update(obs, (0.3, 0.0, 0.0), 0.5).state == "running"
     obs[INDEX["target_visible"]] = 1.0
     r = ex.update(obs, (0.4, 0.0, 0.0), 0.6)
@@ -542,8 +545,10 @@ def test_agent_explores_and_then_says_what_it_found():
     (g,) = [a.payload for a in ag.instruction("explore", 0.0) if a.kind == "goal"]
     assert g.step.skill == "explore" and g.step.duration_s == 20
     assert not ag.tick(100.0)  # an exploration's time is its own: no "no result" failure before its end
-    ag.memory(ifc.MemoryPayload(objects=[ifc.RememberedObject(color="red", shape="box", x=1.0, y=0.0), ifc.RememberedObject(color="blue", shape="ball", x=2.0, y=1.0),
-                                         ifc.RememberedObject(color="blue", shape="ball", x=-2.0, y=1.0)]))
+    seen = lambda c, s, x, y, n=5: ifc.RememberedObject(color=c, shape=s, x=x, y=y, seen_count=n)  # noqa: E731
+    ag.memory(ifc.MemoryPayload(objects=[seen("red", "box", 1.0, 0.0), seen("blue", "ball", 2.0, 1.0), seen("blue", "ball", -2.0, 1.0),
+                                         seen("red", "box", 1.6, 0.3, 3),  # the same box, its distance misjudged at range
+                                         seen("red", "cylinder", 0.0, -2.0, 1)]))  # a glimpse
     acts = ag.status(ifc.StatusPayload(goal_id=ag.goal_id, state="succeeded", reason="explored for 20 s"), 101.0)
     assert [a.payload for a in acts if a.kind == "say"] == ["I found a red box and 2 blue balls."]
     assert [a.payload.step.skill for a in acts if a.kind == "goal"] == ["turn"]

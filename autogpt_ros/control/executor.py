@@ -22,6 +22,9 @@ GO_TO_FACING = tasks.GO_TO_FACING * 0.8
 FIND_CENTRED = tasks.FIND_CENTRED * 0.6
 FIND_FINISH = math.radians(30.0)  # within this the executor centres the target itself
 PLACE_REACHED = tasks.PLACE_DISTANCE - 0.1  # go_to_place ends this close to the place (odometry)
+# fusion_node's state for a new goal follows the goal by a period or two: until then the state may
+# still describe the previous goal's target, so nothing ends on what it says about the target
+SETTLE_S = 0.3
 # explore: a look around in place, then legs towards open space that the robot has not visited
 EXPLORE_TURN_W = 0.6  # rad/s while looking around and turning to a new heading
 EXPLORE_V = 0.25  # m/s on a leg
@@ -77,6 +80,7 @@ class SkillExecutor:
         self.blocked_since = None
         self.done = None
         self._last_now = None
+        self._settled = False
         self._exploring = _Exploring(last_yaw=pose[2], visited=[tuple(pose[:2])]) if step.skill == "explore" else None
         if self.recovering is not None:
             self.recovering.reset()
@@ -97,6 +101,7 @@ class SkillExecutor:
             return StepResult(0.0, 0.0, self.done.state, self.done.progress, self.done.reason)
         s = self.step.skill
         elapsed = now - self.start_t
+        self._settled = elapsed >= SETTLE_S
         if s == "stop":
             return self._finish("succeeded", 1.0, "stopped")
         if s == "explore":  # ends when its time is up, not by the time limit of a skill
@@ -140,6 +145,7 @@ class SkillExecutor:
         return self.done
 
     def _learned(self, obs: np.ndarray, skill: str, finish: bool = True) -> StepResult:
+        finish = finish and self._settled
         visible = obs[INDEX["target_visible"]] > 0.5
         bearing = math.atan2(obs[INDEX["bearing_sin"]], obs[INDEX["bearing_cos"]])
         rng = obs[INDEX["distance"]] * 5.0
@@ -221,7 +227,7 @@ class SkillExecutor:
         travelled = sign * self._travelled(pose)
         remaining = self.step.distance_m - travelled
         until = getattr(self.step, "until", None)
-        if until is not None and obs is not None and obs[INDEX["target_visible"]] > 0.5:
+        if until is not None and obs is not None and self._settled and obs[INDEX["target_visible"]] > 0.5:
             return self._finish("succeeded", 1.0, f"the {until.label()} is in view after {travelled:.2f} m")
         if remaining <= 0.02:
             if until is not None:
