@@ -25,6 +25,10 @@ _THING = (r"(cup|mug|glass|bottle|plate|bowl|spoon|fork|knife|key|keys|phone|wal
           r"|table|desk|chair|sofa|couch|bed|plant|lamp|fridge|sink|toilet|window|door|shelf|cabinet|wardrobe|carpet|rug|pillow|blanket|umbrella|coat|jacket|hat|doll|pen|pencil"
           r"|paper|charger|cable|tool|toolbox|screwdriver|hammer|wrench|pallet|forklift|machine|helmet|glove|ladder|bucket|trash|rubbish|garbage|food|apple|banana|sandwich)")
 
+#: things that are never a place's name (a place can be called "the table"): as the target of a drive
+_SMALL_THING = (r"(cup|mug|glass|bottle|plate|bowl|spoon|fork|knife|key|keys|phone|wallet|purse|remote|glasses|book|bag|backpack|shoe|sock|laptop|tablet"
+                r"|pen|pencil|charger|cable|screwdriver|hammer|wrench|helmet|glove|bucket|apple|banana|sandwich|chair|sofa|couch|cat|dog)")
+
 #: a request for a sense or skill the robot has not got (temperature, smell, weight, touch)
 OTHER = ("I cannot do that: I can drive to coloured boxes, balls and cylinders, find them, turn, remember places, "
          "explore the room and answer questions about what I see.")
@@ -41,9 +45,10 @@ RULES: Tuple[Tuple[re.Pattern, str], ...] = tuple((re.compile(p), r) for p, r in
      rf"|\bwhere (is|are|'s|did) {_PEOPLE}|\bwho (is|are|'s) (that|this|there|here|in|at)\b|\b(is|are) (there )?(anyone|anybody|someone|somebody|people|a person)\b",
      "I cannot recognise or track people or animals, so I cannot follow, find or approach anyone."),
     (r"(?<!the )(?<!an )(?<!a )\b(open|close|shut|unlock|lock|knock on)\s+(the\s+|a\s+)?(door|window|drawer|fridge|gate|cupboard|lid)s?\b"
-     r"|\b(turn|switch) (on|off) (the |a |my )?(light|lights|lamp|tv|television|radio|music|fan|oven|stove|heater|alarm|computer)\b",
+     r"|\b(turn|switch) (on|off) (the |a |my )?(light|lights|lamp|tv|television|radio|music|fan|oven|stove|heater|alarm|computer)\b"
+     r"|\bpower (down|off|on|up)\b|\b(shut|turn|switch) (down|off|on) (the |a |my )?(\w+ )?(machine|conveyor|computer|system|power|printer|engine|motor|pump|line)s?\b",
      "I have no way to open, close or switch things: I can only drive, look and answer."),
-    (r"\b(climb|fly|flies|flying|jump|hop|swim|crawl)(s|ed|ing|ping|ming)?\b|\b(go|walk|drive|get|come) (up|down) (the )?stairs\b|\b(up|down)stairs\b|\bto the (ceiling|roof)\b",
+    (r"\b(climb|fly|flies|flying|jump|hop|swim|crawl)(s|ed|ing|ping|ming)?\b|\b(back ?flip|front ?flip|flip over|somersault|cartwheel|wheelie|handstand|do a flip|stand up on)s?\b|\b(go|walk|drive|get|come) (up|down) (the )?stairs\b|\b(up|down)stairs\b|\bto the (ceiling|roof)\b",
      "I can only drive on a flat floor: I cannot climb, jump or fly."),
     (r"\b(go|drive|head|move|get)\s+(out|outside)\b(?!\s+(of\s+)?(the\s+)?(way|box|circle|area|corner))|\bleave the (room|house|building)\b|\b(go|drive|head|move)\s+(in)?to the (next|other|another|kitchen|bedroom|living|bath)\w*\s*room\b|\b(go|drive|head)\s+(in)?to the (garden|street|yard)\b",
      "I can only move inside this room."),
@@ -58,7 +63,8 @@ RULES: Tuple[Tuple[re.Pattern, str], ...] = tuple((re.compile(p), r) for p, r in
      r"|\b(floor|gun) it\b|\bstep on it\b|\bpedal to the metal\b|\bthrottle\b|\bturbo\b|\bspeed limits?\b|\b(ignore|remove|disable|raise|increase|lift) (your|the|its) (speed|limits?|safety)\b"
      r"|\b(go|drive|move|get|run) (much |a lot |way )?faster( than)?\b(?!\s+(forward|backward|ahead|back)\b)|\bspeed (it )?up\b|\b(sprint|zoom|race|dash|bolt)(s|ed|ing)?\s+(to|over|across|back|towards?|around|home|off)\b",
      "I drive at my own safe speed (at most 0.4 m/s); I cannot go faster."),
-    (r"\b(find|look for|search for|locate|where (is|are|'s|did)|have you seen|can you see|do you see|is there|are there)\s+(me\s+)?(the|a|an|my|your|our|some|any)\s+(\w+\s+)?" + _THING + r"s?\b",
+    (r"\b(find|look for|search for|locate|where (is|are|'s|did)|have you seen|can you see|do you see|is there|are there)\s+(me\s+)?(the|a|an|my|your|our|some|any)\s+(\w+\s+)?" + _THING + r"s?\b"
+     r"|\b(go|drive|head|move|come|get|roll|navigate)\s+(over\s+|up\s+|straight\s+)?(to|towards?|next to|up to)\s+(the|a|an|my|your|our|that|this)\s+(\w+\s+)?" + _SMALL_THING + r"s?\b",
      "I only know coloured boxes, balls and cylinders: I cannot recognise other things."),
     (r"\b(take|snap|grab) (a |an |some |me a |me some )?(photo|picture|pic|snapshot|selfie|video|screenshot)s?\b|\b(record|film)\s+(a |the |me\b|us\b|this|that|what|everything|some)"
      r"|\b(send|text|email|e-mail|message|whatsapp|tweet|post)\s+(me|him|her|them|it|this|that|a|an|the|my|to)\b|\b(check|read) (my|the) (email|e-mail|mail|messages|texts|calendar|news|notifications)\b"
@@ -79,6 +85,10 @@ _NOT_A_REQUEST = re.compile(r"^\W*(stop|halt|freeze|wait)\b|\b(don'?t|do not|nev
 _PLACE_NAME = re.compile(r"(\b(remember|save|mark|store|name|call|label)\b.{0,30}?\b(spot|place|position|location|point|area|corner|it|this|here)\b.{0,12}?\bas)\s+((the|my|our)\s+)?\w+(\s+\w+)?")
 
 
+_SPEED = re.compile(r"(\d+(?:\.\d+)?)\s*(m/s|mps|meters? per second|metres? per second|m per s)\b")
+MAX_SPEED = 0.4  # m/s, the robot's limit (config/agent.yaml max_linear)
+
+
 def refusal(text: str) -> Optional[str]:
     """The refusal for a request outside what the robot can do, or None.  ``text`` is the
     normalised instruction (lower case is not required)."""
@@ -86,7 +96,13 @@ def refusal(text: str) -> Optional[str]:
     if _NOT_A_REQUEST.search(t):
         return None
     t = _PLACE_NAME.sub(r"\1 <place>", t)
+    for m in _SPEED.finditer(t):  # "drive to the yellow cylinder at 1 m/s"
+        if float(m.group(1)) > MAX_SPEED:
+            return RULES[SPEED_RULE][1]
     for pattern, why in RULES:
         if pattern.search(t):
             return why
     return None
+
+
+SPEED_RULE = next(i for i, (_, why) in enumerate(RULES) if "safe speed" in why)
