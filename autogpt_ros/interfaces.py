@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Dict, List, Literal, Optional, Tuple, Type, TypeVar, Union
 
@@ -35,7 +36,7 @@ def require_pydantic_v2(version: str) -> None:
 
 require_pydantic_v2(pydantic.VERSION)
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator  # noqa: E402
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator  # noqa: E402
 
 from autogpt_ros.vocabulary import COLORS, SHAPES
 
@@ -486,7 +487,14 @@ class GoalPayload(Payload):
     #: where the step goes, (x, y) in the odometry frame: for go_to / find with ``select`` or ``near``
     #: the object the agent chose (fusion follows that object and no other match; null: any match,
     #: the nearest first), for go_to_place the place
-    target_xy: Optional[Tuple[Annotated[float, Field(allow_inf_nan=False)], Annotated[float, Field(allow_inf_nan=False)]]] = None
+    target_xy: Optional[Tuple[float, float]] = None
+
+    @field_validator("target_xy")
+    @classmethod
+    def _finite_xy(cls, v):
+        if v is not None and not all(math.isfinite(c) for c in v):
+            raise ValueError("target_xy must be finite")
+        return v
 
 
 class DecisionPayload(Payload):

@@ -20,7 +20,7 @@ from autogpt_ros.memory import ObjectMemory, Remembered, Sighting
 N_SECTORS = 16
 MAX_DISTANCE = 5.0  # m, distance normalisation
 MAX_UNSEEN = 10.0  # s, time-since-seen normalisation
-ANCHOR_RADIUS = 0.6  # m: a remembered object this close to a resolved target's position is that object
+ANCHOR_RADIUS = 1.0  # m: a remembered object this close to a resolved target's position is that object (range errors without depth reach ~0.5 m at 3 m)
 MOTION_SKILLS = ("go_to", "find", "move", "turn")
 
 LAYOUT: Tuple[str, ...] = (
@@ -100,7 +100,8 @@ class TargetTracker:
         self.hfov = hfov  # camera field of view: remembered objects it should see and does not are forgotten
         self.color: Optional[str] = None
         self.shape: Optional[str] = None
-        self.at: Optional[Tuple[float, float]] = None
+        self.goal_at: Optional[Tuple[float, float]] = None  # the chosen object's position as the goal gave it
+        self.at: Optional[Tuple[float, float]] = None  # where it is now thought to be
         self.entry: Optional[Remembered] = None
         self.last_visible_time: Optional[float] = None
 
@@ -109,8 +110,8 @@ class TargetTracker:
         the odometry frame (a target with ``select`` or ``near`` that the agent resolved): the
         tracker follows that object and no other match, even when another is in view."""
         at = None if at is None else (float(at[0]), float(at[1]))
-        if (color, shape, at) != (self.color, self.shape, self.at):
-            self.color, self.shape, self.at = color, shape, at
+        if (color, shape, at) != (self.color, self.shape, self.goal_at):  # a new target (the goal's heartbeat repeats it)
+            self.color, self.shape, self.goal_at, self.at = color, shape, at, at
             self.entry = None
             self.last_visible_time = None
 
@@ -135,6 +136,8 @@ class TargetTracker:
         if self.at is not None:  # one object meant: follow it, never another match
             if self.entry is None:
                 self.entry = self._anchored(self.memory.find(self.color, self.shape))
+            if self.entry is not None:  # where it is now known to be (nearer views refine it): found again there if lost
+                self.at = (self.entry.x, self.entry.y)
             visible_now = [r for r in visible_now if r is self.entry]
         if visible_now:
             # the nearest match; stick to the tracked one if it is among them

@@ -37,6 +37,9 @@ def test_go_to_near_and_nothing_that_fits():
     item = {"kind": "go_to", "target": {"color": "red", "shape": "ball", "near": {"color": "green", "shape": "cylinder"}}}
     assert J.judge(item, BALLS, rec(at(BALLS[1])), ALL, ALL)[0]
     assert not J.judge(item, BALLS, rec(at(BALLS[0])), ALL, ALL)[0]
+    hidden_ref = lambda i: i != 2  # noqa: E731  (the green cylinder out of view at the start)
+    assert J.judge(item, BALLS, rec(said=["I do not know where the green cylinder is. Ask me to find it first, or show it to me."]), hidden_ref, ALL)[0]
+    assert not J.judge(item, BALLS, rec(at(BALLS[1]), said=["Done."]), hidden_ref, ALL)[0]  # guessed instead of asking
     missing = {"kind": "go_to", "target": {"color": "blue", "shape": "box"}}
     assert J.judge(missing, BALLS, rec(said=["I could not complete that: not found."]), ALL, ALL)[0]
     assert not J.judge(missing, BALLS, rec(), ALL, ALL)[0]  # said nothing
@@ -44,8 +47,9 @@ def test_go_to_near_and_nothing_that_fits():
 
 
 def test_places_move_until_refusals_and_if_visible():
-    assert J.judge({"kind": "go_to_place", "place": "home"}, BALLS, rec((-1.3, 0.1, 2.0)), ALL, ALL)[0]
-    assert not J.judge({"kind": "go_to_place", "place": "home"}, BALLS, rec((-1.0, 0.1, 2.0)), ALL, ALL)[0]
+    assert J.judge({"kind": "go_to_place", "place": "home"}, BALLS, rec((-1.3, 0.1, 2.0), goals=2), ALL, ALL)[0]
+    assert not J.judge({"kind": "go_to_place", "place": "home"}, BALLS, rec((-1.0, 0.1, 2.0), goals=2), ALL, ALL)[0]
+    assert not J.judge({"kind": "go_to_place", "place": "home"}, BALLS, rec(said=["I can only move inside this room."]), ALL, ALL)[0]  # never went
     until = {"kind": "move_until", "target": {"color": "green", "shape": "cylinder"}}
     assert J.judge(until, BALLS, rec(), NONE, lambda i: i == 2)[0]
     assert not J.judge(until, BALLS, rec(), NONE, lambda i: i != 2)[0]

@@ -446,6 +446,8 @@ def test_agent_chooses_the_object_a_select_or_near_target_means_and_fusion_follo
     assert track.visible and track.distance == pytest.approx(math.hypot(3.0, 1.0), abs=0.05)
     track = tr.update(both[:1], pose, 0.1)  # only the near one in view now
     assert not track.visible and track.known and track.distance == pytest.approx(math.hypot(3.0, 1.0), abs=0.05)
+    tr.set_target("red", "ball", at=(3.0, 1.0))  # the goal's heartbeat: the same object, still followed
+    assert tr.update(both, pose, 0.15).distance == pytest.approx(math.hypot(3.0, 1.0), abs=0.05)
     tr.set_target("red", "ball")  # no choice: the nearest match
     assert tr.update(both, pose, 0.2).distance == pytest.approx(1.0, abs=0.05)
 

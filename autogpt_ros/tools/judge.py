@@ -7,7 +7,8 @@ An instruction of the evaluation file carries its ``kind`` and what the world mu
 * ``go_to`` (``target``: a plan language v2 target, ``select`` / ``near`` included): the
   robot ended at the object the target means in the world, chosen from the robot's pose when
   the instruction was given (nearest / farthest by distance, leftmost / rightmost by bearing,
-  near: the match closest to the reference);
+  near: the match closest to the reference); a ``near`` reference that is out of view when
+  the instruction arrives is a question ("I do not know where ...") and no object reached;
 * ``go_to_place`` (``place``: ``here`` or ``home``): the base centre within
   ``tasks.PLACE_DISTANCE`` of where the robot was when the instruction was given (here) or
   where the world put it (home: the agent's start after the world's reset);
@@ -189,11 +190,19 @@ def judge(item: dict, objects: Sequence, rec: Record, visible_at_start: Callable
             return False, "moved for a request it cannot carry out"
         return (bool(rec.said), f"said: {rec.said[-1]!r}" if rec.said else "said nothing")
     if kind == "go_to_place":
+        if not rec.goals:
+            return False, f"no goal published; said {rec.said[-1:]!r}"
         want = rec.home if item.get("place", "home") == "home" else rec.start
         d = math.hypot(rec.end[0] - want[0], rec.end[1] - want[1])
         return d <= tasks.PLACE_DISTANCE, f"{d:.2f} m from {item.get('place', 'home')}"
     if kind == "go_to":
         t = _target(item.get("target"))
+        refs = answers.resolve(t.near, at_start) if t.near is not None else []
+        if refs and not any(k.in_view for k in refs):  # the reference is out of view when asked: the agent must ask, not guess
+            reached = [o.label for o in objects if _reached(o, rec.end)]
+            asked = any("do not know where" in x for x in rec.said)
+            return asked and not reached, (f"the {t.near.label()} out of view at the start; " + ("asked" if asked else f"said {rec.said[-1:]!r}")
+                                           + (f", went to the {reached[0]}" if reached else ""))
         hits = answers.resolve(t, at_start)
         if not hits:
             return _said_nothing_fits(rec, objects)
