@@ -145,6 +145,13 @@ class Agent:
         self.odom_seen = True
         self.pose = pose
 
+    def forget(self) -> None:
+        """/agent/forget: the places and the copy of the object memory are dropped, home is
+        where the robot is now (the robot was carried elsewhere, or the world reset)."""
+        self.places = {"home": tuple(self.pose)} if self.odom_seen else {}
+        self.remembered = []
+        self.latest_objects = None
+
     def estop(self, engaged: bool, mine: bool, now: float = 0.0) -> None:
         """An /agent/estop message: ``mine`` when this agent published it."""
         if mine:

@@ -163,6 +163,22 @@ def test_fusion_node_publishes_the_one_object_memory(procs, probe):
         odom_pub.publish(od)
         time.sleep(0.1)
     assert ifc.decode(ifc.MemoryPayload, probe.wait_for(mem, lambda x: '"objects":[]' in x.data.replace(" ", ""), timeout=10).data).objects == []
+    # seen again; then /agent/forget (a world reset that odometry does not show) empties it without a jump
+    deadline = time.time() + 30
+    probe.clear(mem)
+    while time.time() < deadline and not [m for m in probe.received(mem) if '"red"' in m.data]:
+        odom_pub.publish(od)
+        obj_pub.publish(String(data=ifc.encode(seen)))
+        time.sleep(0.1)
+    assert [m for m in probe.received(mem) if '"red"' in m.data]
+    probe.clear(mem)
+    forget = probe.publisher(ifc.FORGET)
+    deadline = time.monotonic() + 10
+    while forget.get_subscription_count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    forget.publish(ifc.msg_class(ifc.FORGET)())
+    assert ifc.decode(ifc.MemoryPayload, probe.wait_for(mem, lambda x: '"objects":[]' in x.data.replace(" ", ""), timeout=10).data).objects == []
+    assert "object memory cleared" in fus.output
 
 
 def test_reasoning_node_answers_how_far_from_what_the_camera_sees(procs, probe):

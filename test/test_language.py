@@ -467,6 +467,12 @@ def test_agent_remembers_places_asks_about_unknown_ones_and_drops_them_on_an_odo
     assert "dock" not in ag.places and ag.places["home"] == (-3.0, 0.0, 0.0)
     acts = ag.instruction("go dock", 2.0)
     assert "goal" not in kinds(acts) and "'dock'" in [a.payload for a in acts if a.kind == "say"][0]
+    # /agent/forget (a world reset that odometry does not show, a robot carried elsewhere): places and objects go
+    ag.instruction("remember", 3.0)
+    ag.memory(ifc.MemoryPayload(objects=[ifc.RememberedObject(color="red", shape="box", x=1.0, y=0.0)]))
+    ag.odometry((-3.1, 0.1, 0.0))
+    ag.forget()
+    assert ag.places == {"home": (-3.1, 0.1, 0.0)} and ag.remembered == []
 
 
 def test_agent_drives_to_remembered_places_and_moves_until_a_target_is_in_view():

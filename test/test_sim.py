@@ -261,3 +261,21 @@ def test_env_go_to_reward_follows_the_path_around_obstacles():
     plain.reset(seed=0, options={"skill": "go_to", "target": 0})
     a, b = shaped._progress_measure(), plain._progress_measure()
     assert a > b + 1.5  # the way round the wall is longer than the straight line
+
+
+def test_wheel_separation_multiplier_calibrates_the_odometrys_turns():
+    from autogpt_ros.sim.world import resolve_scenario
+
+    yaws, rates = [], []
+    for mult in (1.0, 1.1):
+        sim = Simulator(resolve_scenario("red_box_ahead"), wheel_separation_multiplier=mult)
+        for _ in range(100):
+            sim.set_twist(0.0, 1.0)
+            sim.step(0.01)
+        yaws.append(sim.odom.yaw)
+        rates.append(sim.odom_twist[1])
+        sim.close()
+    assert yaws[0] > 0.5 and yaws[1] == pytest.approx(yaws[0] / 1.1, rel=1e-6)  # the same wheel motion, read with a wider track
+    assert rates[1] == pytest.approx(rates[0] / 1.1, rel=1e-6)
+    with pytest.raises(ValueError):
+        Simulator(resolve_scenario("red_box_ahead"), wheel_separation_multiplier=0.1)

@@ -79,6 +79,11 @@ class Fusion:
         self.memory.note_pose(pose)  # odometry jumped: remembered positions are meaningless now, cleared
         return True
 
+    def forget(self) -> None:
+        """Forget every remembered object (and the tracked target's entry)."""
+        self.memory.clear()
+        self.tracker.entry = None
+
     def memory_payload(self, now: float) -> ifc.MemoryPayload:
         """What is remembered, for /agent/memory (the one copy the other nodes read)."""
         return ifc.MemoryPayload(stamp=now, objects=[ifc.RememberedObject(color=r.color, shape=r.shape, x=r.x, y=r.y, last_seen=r.last_seen, seen_count=r.seen_count)

@@ -46,6 +46,7 @@ class FusionNode(AgentNode):
         self.subscription(ifc.GOAL, self.on_goal)
         self.subscription(ifc.ODOM, self.on_odom)
         self.subscription(ifc.SCAN, self.on_scan)
+        self.subscription(ifc.FORGET, self.on_forget)
         self.timer(1.0 / float(self.param("rate")), self.on_tick)
 
     def on_objects(self, msg: String) -> None:
@@ -63,6 +64,12 @@ class FusionNode(AgentNode):
         t = msg.twist.twist
         if pose is None or not self.fusion.odometry(pose, (t.linear.x, t.angular.z), self.now_s()):
             self.reject("odom", f"{why or 'non-finite twist'} ignored (the state goes stale)")
+
+    def on_forget(self, msg) -> None:
+        self.fusion.forget()
+        self.get_logger().info("/agent/forget: object memory cleared")
+        self._memory_sent = (None, -1e9)
+        self.publish_memory()
 
     def on_scan(self, msg) -> None:
         if not (math.isfinite(msg.angle_min) and math.isfinite(msg.angle_increment) and msg.range_max > 0):

@@ -132,6 +132,7 @@ class ReasoningNode(AgentNode):
         self.subscription(ifc.STATUS, self.on_status)
         self.subscription(ifc.ESTOP, self.on_estop)
         self.subscription(ifc.ODOM, self.on_odom)
+        self.subscription(ifc.FORGET, self.on_forget)
         self._last_heartbeat = -1e9
         self.timer(0.25, self.on_tick)
 
@@ -324,6 +325,11 @@ class ReasoningNode(AgentNode):
             return
         with self._lock:
             self.agent.odometry(pose)
+
+    def on_forget(self, msg) -> None:
+        with self._lock:
+            self.agent.forget()
+        self.get_logger().info("/agent/forget: places and remembered objects dropped; home is here")
 
     def on_status(self, msg: String) -> None:
         st = self.payload(ifc.StatusPayload, msg, "agent/status")

@@ -56,6 +56,8 @@ class SimNode(AgentNode):
         Param("depth_enabled", True, "Publish the depth image."),
         Param("scan_rate", 10.0, "Laser scan rate in Hz.", range=(0.1, 50.0)),
         Param("odom_rate", 50.0, "Odometry and ground-truth rate in Hz.", range=(1.0, 200.0)),
+        Param("wheel_separation_multiplier", 1.0, "Wheel odometry: the track is the URDF's times this (as diff_drive_controller's calibration; the simulated wheels scrub in turns).",
+              range=(0.5, 2.0)),
         Param("cmd_timeout", 0.5, "Seconds without /cmd_vel after which the wheels stop.", range=(0.05, 10.0)),
         Param("cmd_vel_stamped", False, "Subscribe /cmd_vel as geometry_msgs/TwistStamped (as policy_node publishes with its cmd_vel_stamped) instead of Twist."),
         Param("urdf", "", "Robot URDF; empty: description/robot.urdf of this package."),
@@ -142,7 +144,7 @@ class SimNode(AgentNode):
             self._close_viewer()
             self.sim.close()
             self.clock.rebase(self.sim.time)
-        self.sim = Simulator(scenario, self.robot)
+        self.sim = Simulator(scenario, self.robot, wheel_separation_multiplier=self.param("wheel_separation_multiplier"))
         self._open_viewer()
         self.cmd.reset()
         self._due = {"odom": 0.0, "scan": 0.0, "camera": 0.0}

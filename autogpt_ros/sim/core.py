@@ -132,9 +132,16 @@ def build_spec(scenario: Scenario, robot: RobotSpec, timestep: float = 0.002) ->
 class Simulator:
     """One MuJoCo world: physics or kinematic stepping, sensors, bookkeeping."""
 
-    def __init__(self, scenario: Scenario, robot: Optional[RobotSpec] = None, timestep: float = 0.002, dynamics: str = "physics"):
+    def __init__(self, scenario: Scenario, robot: Optional[RobotSpec] = None, timestep: float = 0.002, dynamics: str = "physics",
+                 wheel_separation_multiplier: float = 1.0):
+        """``wheel_separation_multiplier``: the wheel odometry's track is the URDF's times this, as
+        ros2_control's diff_drive_controller calibrates it (wheels scrub in turns: the base turns
+        less than the wheels say)."""
         if dynamics not in ("physics", "kinematic"):
             raise ValueError("dynamics must be 'physics' or 'kinematic'")
+        if not (0.5 <= wheel_separation_multiplier <= 2.0):
+            raise ValueError("wheel_separation_multiplier must be within 0.5..2.0")
+        self.wheel_separation_multiplier = wheel_separation_multiplier
         self.scenario = scenario
         self.robot = robot or load_robot()
         self.dynamics = dynamics
@@ -289,12 +296,13 @@ class Simulator:
         wheels = np.array([self.data.qpos[a] for a in self._wheel_q])
         dl, dr = wheels - self._last_wheel
         self._last_wheel = wheels
-        r, b = self.robot.wheel_radius, self.robot.track
+        r, b = self.robot.wheel_radius, self.robot.track * self.wheel_separation_multiplier
         ds, dth = r * (dl + dr) / 2.0, r * (dr - dl) / b
         yaw_mid = self.odom.yaw + dth / 2.0
         self.odom = Pose2D(self.odom.x + ds * math.cos(yaw_mid), self.odom.y + ds * math.sin(yaw_mid), wrap(self.odom.yaw + dth))
         wv = [self.data.qvel[a] for a in self._wheel_v]
-        self.odom_twist = self.robot.body_twist(wv[0], wv[1])
+        v, w = self.robot.body_twist(wv[0], wv[1])
+        self.odom_twist = (v, w / self.wheel_separation_multiplier)
 
     # ---- sensors -----------------------------------------------------------------
     def scan(self, stride: int = 1) -> np.ndarray:

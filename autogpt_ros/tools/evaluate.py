@@ -172,6 +172,7 @@ class Harness:
             self.msgs[key] = []
             self.node.create_subscription(ifc.msg_class(topic), topic, self._cb(key), ifc.qos_profile(topic, "sub") if key not in ("goal", "status", "cmd", "decision") else 50)
         self.pub_instruction = self.node.create_publisher(ifc.msg_class(ifc.INSTRUCTION), ifc.INSTRUCTION, ifc.qos_profile(ifc.INSTRUCTION, "pub"))
+        self.pub_forget = self.node.create_publisher(ifc.msg_class(ifc.FORGET), ifc.FORGET, ifc.qos_profile(ifc.FORGET, "pub"))
         self.pub_pcm = self.node.create_publisher(ifc.msg_class(ifc.AUDIO_PCM), ifc.AUDIO_PCM, ifc.qos_profile(ifc.AUDIO_PCM, "pub"))
         self.ex = SingleThreadedExecutor()
         self.ex.add_node(self.node)
@@ -230,6 +231,10 @@ class Harness:
         self.t_world = float(m.group(1)) if m else 0.0
         world = ifc.decode(ifc.WorldPayload, self._call(Trigger, ifc.SIM_GET_WORLD, Trigger.Request()).message)
         time.sleep(1.0)  # let perception see the new world
+        # a new world: what the agent remembers of the old one means nothing (odometry restarting
+        # near where it ended would not show a jump)
+        self.pub_forget.publish(ifc.msg_class(ifc.FORGET)())
+        time.sleep(0.3)
         self.clear()
         return world
 
