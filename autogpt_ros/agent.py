@@ -108,6 +108,7 @@ class Agent:
         self.pose = (0.0, 0.0, 0.0)  # odometry
         self.odom_seen = False
         self.places = {}  # name -> pose in the odometry frame; "home": where the agent started
+        self.chosen = {}  # target (JSON) -> (x, y) of the object it means in the running plan
         self.here = self.pose  # where the robot was when the current instruction arrived
         self.plan_moved = False  # the running plan has published a goal
         self.plan: List = []
@@ -259,6 +260,7 @@ class Agent:
             self.estop_mine = False
         self.plan_id = f"p{next(self._ids)}"
         self.plan = self._ground(expand_repeats(steps), now)
+        self.chosen = {}  # target -> the object it was resolved to in this plan (one object per target: a patrol returns to the same one)
         self.plan_moved = False
         self.plan_instruction = self.instruction_id
         self.replans = 0
@@ -370,12 +372,19 @@ class Agent:
                 continue
             target_xy = None
             reason, args = self._explain(step, now)
-            if step.skill in ("go_to", "find") and (step.target.select or step.target.near):
+            key = step.target.model_dump_json() if step.skill in ("go_to", "find") else None
+            repeated = key is not None and sum(1 for s in self.plan if s.skill in ("go_to", "find") and s.target.model_dump_json() == key) > 1
+            if key is not None and key in self.chosen:  # the same target again in this plan: the same object
+                target_xy = self.chosen[key]
+                reason = f"{step.skill} the {step.target.label()}: the same one as before, at ({target_xy[0]:.2f}, {target_xy[1]:.2f})"
+                args["target_xy"] = list(target_xy)
+            elif key is not None and (step.target.select or step.target.near or repeated):
                 chosen, why = self._choose(step.target, now)
-                if chosen is None and (step.skill == "go_to" or step.target.near is not None):
+                if chosen is None and (step.target.select or step.target.near) and (step.skill == "go_to" or step.target.near is not None):
                     return actions + self._abandon(why)
                 if chosen is not None:  # fusion follows this object and no other match
                     target_xy = (round(chosen.x, 3), round(chosen.y, 3))
+                    self.chosen[key] = target_xy
                     reason = f"{step.skill} the {step.target.label()}: {why}"
                     args["target_xy"] = list(target_xy)
             if step.skill == "go_to_place":

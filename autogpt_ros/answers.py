@@ -103,10 +103,10 @@ def answer(question: str, target, objects: Sequence[Known]) -> str:
     if question == "count":
         in_view = [k for k in hits if k.in_view]
         n = len(in_view)
-        noun = _plural(" ".join(w for w in (target.color, target.shape or "object") if w), n)
+        name = " ".join(w for w in (target.color, target.shape or "object") if w)
         more = len(hits) - n
         extra = f", and I remember {more} more out of view" if more else ""
-        return f"I can see {n} {noun}{extra}." if n else (f"I cannot see any {_plural(noun, 2)} now{extra}." if more else f"I cannot see any {_plural(noun, 2)}.")
+        return f"I can see {n} {_plural(name, n)}{extra}." if n else (f"I cannot see any {_plural(name, 2)} now{extra}." if more else f"I cannot see any {_plural(name, 2)}.")
     if not hits:
         if target.near is not None and not resolve(target.near, objects):
             return f"I do not know where the {target.near.label()} is."

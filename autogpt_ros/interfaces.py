@@ -278,7 +278,7 @@ class Target(_Strict):
         return self
 
     def label(self) -> str:
-        text = " ".join(x for x in (self.select, self.color, self.shape) if x) or "object"
+        text = " ".join(x for x in (self.select, self.color, self.shape or "object") if x)
         return f"{text} near the {self.near.label()}" if self.near is not None else text
 
 

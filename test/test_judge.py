@@ -90,3 +90,12 @@ def test_repeat_counts_visits_by_ground_truth():
     assert J.judge(item, BALLS, rec(reached=visits), ALL, ALL)[0]
     ok, why = J.judge(item, BALLS, rec(reached=visits[:3]), ALL, ALL)
     assert not ok and "[2, 1]" in why
+
+
+def test_answer_sentences_name_things_once():
+    from autogpt_ros import answers
+    from autogpt_ros import interfaces as ifc
+
+    known = [answers.Known("green", "cylinder", 1.0, 0.0, 0.0, 1.0, True)]
+    assert answers.answer("count", ifc.Target(shape="box"), known) == "I cannot see any boxes."
+    assert answers.answer("shape", ifc.Target(color="green"), known) == "The green object is a cylinder."

@@ -369,6 +369,20 @@ def _seen(ag, now, *objs):
                                            for c, s, b, d in objs]), now)
 
 
+def test_agent_patrols_the_same_objects_each_time_round():
+    ag = _v2_agent({"patrol": {"steps": [{"skill": "repeat", "times": 2, "steps": [{"skill": "go_to", "target": {"color": "red", "shape": "ball"}},
+                                                                                    {"skill": "go_to", "target": {"color": "green", "shape": "cylinder"}}]}]}})
+    _seen(ag, 0.0, ("red", "ball", 0.4, 1.0), ("red", "ball", -0.3, 2.5), ("green", "cylinder", -0.35, 2.7))
+    goals = [a.payload for a in ag.instruction("patrol", 0.1) if a.kind == "goal"]
+    first = goals[0].target_xy
+    assert first == pytest.approx((1.0 + math.cos(0.4), 2.0 + math.sin(0.4)), abs=1e-3)  # the nearest red ball, chosen once
+    for i in range(3):  # at the cylinder, the other red ball is nearer now: still the first one
+        _seen(ag, 1.0 + i, ("red", "ball", 0.2, 0.4), ("green", "cylinder", 0.0, 0.5))
+        goals += [a.payload for a in ag.status(ifc.StatusPayload(goal_id=ag.goal_id, state="succeeded"), 1.0 + i) if a.kind == "goal"]
+    assert [g.step.target.color for g in goals] == ["red", "green", "red", "green"]
+    assert goals[2].target_xy == first and goals[3].target_xy == goals[1].target_xy
+
+
 def test_agent_writes_out_a_repeat_and_runs_it_step_by_step():
     ag = _v2_agent({"twice": {"steps": [{"skill": "repeat", "times": 2, "steps": [{"skill": "turn", "direction": "left", "angle_deg": 90},
                                                                                     {"skill": "move", "direction": "forward", "distance_m": 0.5}]}]}})
@@ -529,9 +543,10 @@ def test_policy_executor_ends_move_until_and_go_to_place_by_their_own_criteria()
     obs[INDEX["target_visible"]] = 0.0
     assert ex.update(obs, (0.3, 0.0, 0.0), 0.5).state == "running"
     obs[INDEX["target_visible"]] = 1.0
-    r = ex.update(obs, (0.4, 0.0, 0.0), 0.6)
+    assert ex.update(obs, (0.4, 0.0, 0.0), 0.6).state == "running"  # a glimpse is not enough
+    r = ex.update(obs, (0.55, 0.0, 0.0), 1.05)
     assert r.state == "succeeded" and "red ball is in view" in r.reason
-    ex.start(step, (0.0, 0.0, 0.0), 1.0)
+    ex.start(step, (0.0, 0.0, 0.0), 2.0)
     obs[INDEX["target_visible"]] = 0.0
     r = ex.update(obs, (1.0, 0.0, 0.0), 3.0)
     assert r.state == "failed" and "without seeing the red ball" in r.reason
@@ -539,7 +554,8 @@ def test_policy_executor_ends_move_until_and_go_to_place_by_their_own_criteria()
     ex.start(place, (0.0, 0.0, 0.0), 4.0, target_xy=(2.0, 0.0))
     r = ex.update(obs, (1.0, 0.0, 0.0), 4.1)
     assert r.state == "running" and r.v > 0
-    r = ex.update(obs, (1.85, 0.05, 0.0), 4.2)
+    assert ex.update(obs, (1.85, 0.05, 0.0), 4.2).state == "running"
+    r = ex.update(obs, (1.92, 0.03, 0.0), 4.3)
     assert r.state == "succeeded" and "reached 'dock'" in r.reason
     # the place as the go_to policy sees it: ahead, beyond the place by the policy's own stopping distance
     t = place_track((0.0, 0.0, 0.0), (2.0, 0.0), 1.2)

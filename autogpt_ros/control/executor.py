@@ -21,7 +21,8 @@ GO_TO_RANGE = tasks.GO_TO_DISTANCE - 0.07
 GO_TO_FACING = tasks.GO_TO_FACING * 0.8
 FIND_CENTRED = tasks.FIND_CENTRED * 0.6
 FIND_FINISH = math.radians(30.0)  # within this the executor centres the target itself
-PLACE_REACHED = tasks.PLACE_DISTANCE - 0.1  # go_to_place ends this close to the place (odometry)
+PLACE_REACHED = 0.12  # m: go_to_place ends this close to the place by odometry (judged within tasks.PLACE_DISTANCE; odometry drifts)
+UNTIL_CONFIRM_S = 0.4  # move ... until: the target in view this long (a few camera frames, not a glimpse) ends the move
 # fusion_node's state for a new goal follows the goal by a period or two: until then the state may
 # still describe the previous goal's target, so nothing ends on what it says about the target
 SETTLE_S = 0.3
@@ -81,6 +82,7 @@ class SkillExecutor:
         self.done = None
         self._last_now = None
         self._settled = False
+        self._until_since: Optional[float] = None
         self._exploring = _Exploring(last_yaw=pose[2], visited=[tuple(pose[:2])]) if step.skill == "explore" else None
         if self.recovering is not None:
             self.recovering.reset()
@@ -102,6 +104,7 @@ class SkillExecutor:
         s = self.step.skill
         elapsed = now - self.start_t
         self._settled = elapsed >= SETTLE_S
+        self._now = now
         if s == "stop":
             return self._finish("succeeded", 1.0, "stopped")
         if s == "explore":  # ends when its time is up, not by the time limit of a skill
@@ -228,7 +231,11 @@ class SkillExecutor:
         remaining = self.step.distance_m - travelled
         until = getattr(self.step, "until", None)
         if until is not None and obs is not None and self._settled and obs[INDEX["target_visible"]] > 0.5:
-            return self._finish("succeeded", 1.0, f"the {until.label()} is in view after {travelled:.2f} m")
+            self._until_since = self._until_since if self._until_since is not None else self._now
+            if self._now - self._until_since >= UNTIL_CONFIRM_S:
+                return self._finish("succeeded", 1.0, f"the {until.label()} is in view after {travelled:.2f} m")
+        else:
+            self._until_since = None
         if remaining <= 0.02:
             if until is not None:
                 return self._finish("failed", 1.0, f"moved {travelled:.2f} m without seeing the {until.label()}")

@@ -258,6 +258,8 @@ def _judge_answer(item: dict, rec: Record, at_start: List[answers.Known]) -> Tup
     if not said:
         return False, "no answer said"
     hits = answers.resolve(t, at_start)
+    if t.select is None and t.near is None and any(k.in_view for k in hits):
+        hits = [k for k in hits if k.in_view]  # "what colour is the box": the one in view
     low = said.lower()
     if q == "count":
         n = sum(1 for k in hits if k.in_view)
