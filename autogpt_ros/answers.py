@@ -136,13 +136,16 @@ SUMMARY_SAME_M = 1.0  # two remembered objects of one label this close are count
 def summary(remembered: Iterable) -> str:
     """What exploring found, from the object memory (Remembered-like: color, shape, x, y,
     seen_count): "I found a red box, 2 blue balls and a green cylinder."  Only what was seen
-    at least ``SUMMARY_MIN_SEEN`` times; entries of one label within ``SUMMARY_SAME_M`` of
-    each other are one object (distance errors at range can split one object in two)."""
+    at least ``SUMMARY_MIN_SEEN`` times; entries of one colour within ``SUMMARY_SAME_M`` of
+    each other are one object, named by the entry seen most often (distance errors at range
+    split one object in two, and shapes are misread at range more often than colours)."""
     kept: List = []
     for r in sorted(remembered, key=lambda r: -getattr(r, "seen_count", 1)):
         if getattr(r, "seen_count", SUMMARY_MIN_SEEN) < SUMMARY_MIN_SEEN:
             continue
-        if any((k.color, k.shape) == (r.color, r.shape) and math.hypot(k.x - r.x, k.y - r.y) < SUMMARY_SAME_M for k in kept):
+        # one label, or one colour with another shape (the shape misread at range), within a metre: one object,
+        # named as it was seen most often
+        if any(k.color == r.color and math.hypot(k.x - r.x, k.y - r.y) < SUMMARY_SAME_M for k in kept):
             continue
         kept.append(r)
     counts = {}
@@ -151,5 +154,5 @@ def summary(remembered: Iterable) -> str:
         counts[name] = counts.get(name, 0) + 1
     if not counts:
         return "I did not find any objects."
-    parts = [f"a {n}" if c == 1 else f"{c} {_plural(n, c)}" for n, c in counts.items()]
+    parts = [f"{'an' if n[0] in 'aeiou' else 'a'} {n}" if c == 1 else f"{c} {_plural(n, c)}" for n, c in counts.items()]
     return "I found " + (parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]) + "."

@@ -572,7 +572,8 @@ def test_agent_explores_and_then_says_what_it_found():
     seen = lambda c, s, x, y, n=5: ifc.RememberedObject(color=c, shape=s, x=x, y=y, seen_count=n)  # noqa: E731
     ag.memory(ifc.MemoryPayload(objects=[seen("red", "box", 1.0, 0.0), seen("blue", "ball", 2.0, 1.0), seen("blue", "ball", -2.0, 1.0),
                                          seen("red", "box", 1.6, 0.3, 3),  # the same box, its distance misjudged at range
-                                         seen("red", "cylinder", 0.0, -2.0, 1)]))  # a glimpse
+                                         seen("red", "cylinder", 1.3, -0.2, 4),  # the same box, its shape misread at range
+                                         seen("orange", "cylinder", 0.0, -2.0, 1)]))  # a glimpse
     acts = ag.status(ifc.StatusPayload(goal_id=ag.goal_id, state="succeeded", reason="explored for 20 s"), 101.0)
     assert [a.payload for a in acts if a.kind == "say"] == ["I found a red box and 2 blue balls."]
     assert [a.payload.step.skill for a in acts if a.kind == "goal"] == ["turn"]
