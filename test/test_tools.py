@@ -98,3 +98,31 @@ def test_train_commands_write_to_runs_and_over_the_package_data_only_with_instal
     assert sorted(os.listdir(data)) == ["language.pt", "policy.pt", "vision.pt"]
     run("train-policy", "--export", "p.pt", "--install")
     assert (tmp_path / "p.pt").exists() and (data / "policy.pt").read_text() == "policy"
+
+
+def test_bench_graph_finds_node_processes_and_reads_their_cpu_and_memory(tmp_path):
+    """`bench graph` reads each node's CPU time and memory from /proc, finding the nodes
+    below the launcher by their executables' names."""
+    import os
+    import subprocess
+    import time
+
+    from autogpt_ros.tools.bench import graph
+
+    exe = tmp_path / "fusion_node"
+    exe.symlink_to("/bin/sleep")
+    launcher = subprocess.Popen(["/bin/sh", "-c", f"'{exe}' 30 & wait"])  # stands in for the launcher and its node
+    try:
+        deadline = time.monotonic() + 10
+        while not graph.node_pids(launcher.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = graph.node_pids(launcher.pid)
+        assert list(pids) == ["fusion_node"] and pids["fusion_node"] in graph.descendants(launcher.pid)
+        node = pids["fusion_node"]
+        assert graph.cpu_seconds(node) >= 0.0 and graph.memory_mb(node)["rss_mb"] > 0
+        assert graph.cpu_seconds(os.getpid()) > 0.0  # this process has run
+    finally:
+        for pid in graph.descendants(launcher.pid):
+            os.kill(pid, 9)
+        launcher.wait()
+    assert graph.cpu_seconds(node) != graph.cpu_seconds(node)  # gone: nan

@@ -204,6 +204,10 @@ def cmd_bench(a) -> int:
             from autogpt_ros.tools.bench import safety
 
             safety.run(json_path, trials=a.trials)
+        elif what == "graph":
+            from autogpt_ros.tools.bench import graph
+
+            graph.run(json_path, seconds=a.seconds, seed=a.seed)
         elif what == "speech":
             from autogpt_ros.tools.bench import speech
 
@@ -213,9 +217,10 @@ def cmd_bench(a) -> int:
 
 def add_bench(sub, name: str) -> None:
     p = sub.add_parser(name, help="measure speed and quality; prints figures and writes JSON", description="Benchmarks print their figures and write them as JSON (tests never time anything).")
-    p.add_argument("what", choices=["sim", "perception", "speech", "language", "policy", "safety", "all"])
+    p.add_argument("what", choices=["sim", "perception", "speech", "language", "policy", "safety", "graph", "all"])
+    p.add_argument("--seconds", type=float, default=60.0, help="graph: wall seconds measured (after a 20 s warm-up)")
     p.add_argument("--trials", type=int, default=10, help="safety: times each input is silenced")
-    p.add_argument("--seed", type=int, default=7, help="perception: scenario seed")
+    p.add_argument("--seed", type=int, default=7, help="perception: scenario seed; graph: world and instruction seed")
     p.add_argument("--frames", type=int, default=200, help="perception: frames to render")
     p.add_argument("--weights", default="", help="perception: a checkpoint from train-vision (default: the package's)")
     p.add_argument("--runtime", default="auto", choices=RUNTIMES, help="perception: how the nets run (auto: ONNX Runtime when installed, else TorchScript)")
