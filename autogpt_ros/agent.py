@@ -86,13 +86,18 @@ def expand_repeats(steps) -> List:
     return out
 
 
-def _places_named(steps) -> List[str]:
+def _places_named(steps, remembered: Optional[set] = None) -> List[str]:
+    """Places that go_to_place steps drive to, in order, except those a remember_place step
+    before them in the same plan names ("remember this spot as base, ..., go back to base")."""
+    remembered = set() if remembered is None else remembered
     out = []
     for st in steps:
-        if st.skill == "go_to_place":
+        if st.skill == "remember_place":
+            remembered.add(st.place)
+        if st.skill == "go_to_place" and st.place not in remembered:
             out.append(st.place)
         for inner in (getattr(st, "then", None), getattr(st, "else_", None), getattr(st, "steps", None)):
-            out += _places_named(inner or [])
+            out += _places_named(inner or [], remembered)
     return out
 
 
@@ -139,8 +144,9 @@ class Agent:
 
     def odometry(self, pose: Tuple[float, float, float]) -> None:
         jumped = self.odom_seen and math.hypot(pose[0] - self.pose[0], pose[1] - self.pose[1]) > PLACE_JUMP_M
-        if jumped:  # a reset: places in the old frame mean nothing now
+        if jumped:  # a reset: places and chosen objects in the old frame mean nothing now
             self.places = {}
+            self.chosen = {}
         if not self.odom_seen or jumped:
             self.places["home"] = tuple(pose)
         self.odom_seen = True
@@ -148,8 +154,10 @@ class Agent:
 
     def forget(self) -> None:
         """/agent/forget: the places and the copy of the object memory are dropped, home is
-        where the robot is now (the robot was carried elsewhere, or the world reset)."""
-        self.places = {"home": tuple(self.pose)} if self.odom_seen else {}
+        where the next odometry message puts the robot (it was carried elsewhere, or the world reset)."""
+        self.places = {}
+        self.odom_seen = False  # home is set by the next odometry message (the pose after a reset)
+        self.chosen = {}
         self.remembered = []
         self.latest_objects = None
 
@@ -195,6 +203,9 @@ class Agent:
         if old is not None and replaced:
             why = "stopped" if text and self.estop_mine else f"replaced by a newer instruction: {text!r}"
             ended.insert(0, self._outcome(old[0], False, why, old[1]))
+            if not any(a.kind == "goal" for a in actions):  # the old step would run on until policy_node's watchdog: stop it now
+                pid = f"p{next(self._ids)}"
+                actions.append(Action("goal", ifc.GoalPayload(goal_id=f"{pid}-0", plan_id=pid, index=0, count=1, step=ifc.StopStep(), instruction=text, stamp=now)))
         if self.plan_instruction != self.instruction_id and not any(o.payload.instruction_id == self.instruction_id for o in ended):
             # never became a plan: say how it ended, from the last decision
             reason = next((a.payload.reason for a in reversed(actions) if a.kind == "decision"), "no action")
@@ -213,7 +224,7 @@ class Agent:
     def _instruction(self, text: str, now: float, origin: str, parsed=None) -> List[Action]:
         self.timings = {"instruction_received": now}
         self.instruction_text = text
-        self.here = tuple(self.pose)
+        here = tuple(self.pose)  # "here": where the robot is as the instruction arrives (kept if it becomes the plan)
         t0 = time.perf_counter()
         # ``parsed``: parsed already (reasoning_node parses outside its lock), else here
         res = parsed if parsed is not None else self.parse(text, self.scene)
@@ -259,6 +270,7 @@ class Agent:
             actions.append(Action("estop", False))
             self.estop_mine = False
         self.plan_id = f"p{next(self._ids)}"
+        self.here = here
         self.plan = self._ground(expand_repeats(steps), now)
         self.chosen = {}  # target -> the object it was resolved to in this plan (one object per target: a patrol returns to the same one)
         self.plan_moved = False
@@ -322,7 +334,7 @@ class Agent:
             if s.skill == "go_to" and (s.target.select or s.target.near):
                 known = self._known(now)
                 ref_unknown = s.target.near is not None and not answers.resolve(s.target.near, known)
-                if not answers.resolve(s.target, known) and not ref_unknown:  # no candidate yet: look for one first
+                if not answers.resolve(s.target, known) and not ref_unknown and (s.target.color or s.target.shape):  # no candidate yet: look for one first
                     out.append(ifc.FindStep(target=ifc.Target(color=s.target.color, shape=s.target.shape)))
             elif s.skill == "go_to":
                 seen = self._visible(s.target, now)
@@ -469,6 +481,7 @@ class Agent:
             step = self.plan[self.index] if 0 <= self.index < len(self.plan) else None
             if step is not None and step.skill == "go_to" and self.replans < self.cfg.replan_attempts:
                 self.replans += 1
+                self.chosen.pop(step.target.model_dump_json(), None)  # choose again: that object was not reached
                 self.plan = self.plan[: self.index] + [ifc.FindStep(target=step.target), step] + self.plan[self.index + 1 :]
                 self.index -= 1
                 acts = [self._decision(f"{step.skill} failed ({st.reason}): re-planning with a search first", "policy", 1.0)]

@@ -115,7 +115,7 @@ TOPICS: Dict[str, Topic] = {t.name: t for t in [
     _t("/agent/state", "std_msgs/msg/Float32MultiArray", RELIABLE, QoS("reliable", depth=1), "fusion_node", "observation vector with labelled layout"),
     _t("/agent/status", "std_msgs/msg/String", RELIABLE, RELIABLE, "policy_node", "JSON: skill progress (schema autogpt_ros/status)"),
     _t("/agent/estop", "std_msgs/msg/Bool", LATCHED, LATCHED, "anyone", "emergency stop: true stops, false releases"),
-    _t("/agent/forget", "std_msgs/msg/Empty", RELIABLE, RELIABLE, "people and tools", "forget the object memory (fusion_node) and the places (reasoning_node; home becomes the current pose): the robot was carried elsewhere, or the world was reset"),
+    _t("/agent/forget", "std_msgs/msg/Empty", RELIABLE, RELIABLE, "people and tools", "forget the object memory (fusion_node) and the places (reasoning_node; home becomes the pose of the next odometry message): the robot was carried elsewhere, or the world was reset"),
     _t("/cmd_vel", "geometry_msgs/msg/Twist", RELIABLE, RELIABLE, "policy_node", "velocity command to the base (geometry_msgs/msg/TwistStamped with cmd_vel_stamped:=true)"),
     _t("/tf", "tf2_msgs/msg/TFMessage", TF, TF, "sim_node (a robot: its base driver)", "odom -> base_footprint, the pose of /odom at the same stamp"),
     _t("/tf_static", "tf2_msgs/msg/TFMessage", TF_STATIC_PUB, TF_STATIC_SUB, "sim_node (a robot: robot_state_publisher)", "the URDF's fixed joints: base_footprint -> base_link -> camera_link -> camera_optical_frame, lidar_link, casters"),

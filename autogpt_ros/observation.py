@@ -132,7 +132,7 @@ class TargetTracker:
             gone = self.memory.forget_unseen(seen, pose, self.hfov / 2, occluded=occluded)
             if self.entry is not None and any(r is self.entry for r in gone):
                 self.entry = None  # looked where it was remembered: not there
-        visible_now = [r for r in seen if r.matches(self.color, self.shape)] if (self.color or self.shape) else []
+        visible_now = [r for r in seen if r.matches(self.color, self.shape)] if (self.color or self.shape or self.at is not None) else []
         if self.at is not None:  # one object meant: follow it, never another match
             if self.entry is None:
                 self.entry = self._anchored(self.memory.find(self.color, self.shape))

@@ -150,11 +150,13 @@ def test_the_agent_asks_the_parsers_own_question(parser, text, question):
     ("go outside", "inside this room"), ("sing me a song", "speaker"), ("recharge yourself", "charge"),
     ("clean the floor", "chores"), ("drive at 20 mph to the red box", "safe speed"), ("go to the red box at full speed", "safe speed"),
     ("get me the orange cylinder", "no arm"), ("get the book off the shelf", "no arm"), ("go back to your dock and charge", "charge"),
-    ("gun it to the green ball", "safe speed"), ("full throttle towards the wall", "safe speed"), ("turn off your speed limit", "safe speed"),
+    ("gun it to the green ball", "safe speed"), ("full throttle towards the wall", "safe speed"), ("turn off your speed limit", "cannot change my"), ("switch off your safety", "cannot change my"),
     ("go faster", "safe speed"), ("is it cold in here?", "I cannot do that"), ("can you smell smoke", "I cannot do that"),
     ("how much does the red box weigh", "I cannot do that"),
     ("go to the blue ball at 2 m/s", "safe speed"), ("do a backflip", "flat floor"), ("power down the conveyor", "switch"),
     ("drive over to my phone", "coloured boxes, balls and cylinders"), ("where are my keys", "coloured boxes, balls and cylinders"),
+    ("pick up the red ball without dropping it", "no arm"), ("go to the red box at 2 m/s without stopping", "safe speed"),
+    ("follow me, don't stop", "people"), ("drive towards the woman", "people"),
 ])
 def test_requests_the_robot_cannot_do_are_refused_with_a_reason(parser, text, why):
     r = parser.parse(text)
@@ -169,7 +171,8 @@ def test_requests_the_robot_cannot_do_are_refused_with_a_reason(parser, text, wh
                                   "go to the box next to the open door", "go to the ball outside", "go to the ball by the stairs",
                                   "go to the clean box", "move forward faster", "carry on", "put it on the left", "stop, don't follow me",
                                   "get to the red box", "get closer to the blue ball", "feel free to turn left", "charge at the red box",
-                                  "go to the red box at 0.3 m/s", "go to the table", "remember this spot as the couch", "go to the red box next to the chair"])
+                                  "go to the red box at 0.3 m/s", "go to the table", "remember this spot as the couch", "go to the red box next to the chair",
+                                  "go to the red box without touching it", "go to the blue ball and never go faster than 0.2 m/s"])
 def test_what_the_robot_can_do_is_not_refused(parser, text):
     assert parser.parse(text).plan.refusal is None
 

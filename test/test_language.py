@@ -445,7 +445,9 @@ def test_agent_chooses_the_object_a_select_or_near_target_means_and_fusion_follo
         assert g.step.skill == "go_to" and g.target_xy == pytest.approx(far, abs=1e-3), text
     acts = ag.instruction("near unknown", 0.2)
     said = [a.payload for a in acts if a.kind == "say"]
-    assert "goal" not in kinds(acts) and said == ["I do not know where the purple box is. Ask me to find it first, or show it to me."]
+    assert said == ["I do not know where the purple box is. Ask me to find it first, or show it to me."]
+    # no motion for it, and the go_to it replaced is stopped now, not left to policy_node's watchdog
+    assert [a.payload.step.skill for a in acts if a.kind == "goal"] == ["stop"] and not any(a.kind == "estop" for a in acts)
     # nothing matches yet: it looks for any box first, then chooses when the go_to starts
     acts = ag.instruction("nearest box", 0.3)
     (g,) = [a.payload for a in acts if a.kind == "goal"]
@@ -484,9 +486,10 @@ def test_agent_remembers_places_asks_about_unknown_ones_and_drops_them_on_an_odo
     # /agent/forget (a world reset that odometry does not show, a robot carried elsewhere): places and objects go
     ag.instruction("remember", 3.0)
     ag.memory(ifc.MemoryPayload(objects=[ifc.RememberedObject(color="red", shape="box", x=1.0, y=0.0)]))
-    ag.odometry((-3.1, 0.1, 0.0))
     ag.forget()
-    assert ag.places == {"home": (-3.1, 0.1, 0.0)} and ag.remembered == []
+    assert ag.places == {} and ag.remembered == []
+    ag.odometry((-3.1, 0.1, 0.0))  # the pose after the reset is home
+    assert ag.places == {"home": (-3.1, 0.1, 0.0)}
 
 
 def test_agent_drives_to_remembered_places_and_moves_until_a_target_is_in_view():
@@ -619,3 +622,25 @@ def test_policy_executor_explores_a_room_look_first_then_legs_into_open_space():
     assert r.state == "succeeded" and r.reason.startswith("explored for 40 s") and looked > 5.0
     spread = max(math.hypot(x - path[0][0], y - path[0][1]) for x, y in path)
     assert spread > 1.5, spread  # it went out into the room
+
+
+def test_agent_here_and_places_named_in_the_same_instruction():
+    from autogpt_ros.language.parser import ParseResult
+
+    plans = {"trip": ifc.Plan.model_validate({"steps": [{"skill": "move", "direction": "forward", "distance_m": 1.0}, {"skill": "go_to_place", "place": "here"}]}),
+             "fetch": ifc.Plan(refusal="I have no arm."),
+             "base": ifc.Plan.model_validate({"steps": [{"skill": "remember_place", "place": "base"}, {"skill": "move", "direction": "forward", "distance_m": 1.0},
+                                                        {"skill": "go_to_place", "place": "base"}]})}
+    ag = Agent(lambda text, scene="": ParseResult(text, plans[text], 0.95, "planner"))
+    ag.odometry((0.0, 0.0, 0.0))
+    ag.instruction("trip", 0.0)
+    ag.odometry((0.3, 0.0, 0.0))
+    ag.instruction("fetch", 1.0)  # refused: the running trip goes on, and its "here" stays where it began
+    acts = ag.status(ifc.StatusPayload(goal_id=ag.goal_id, state="succeeded"), 2.0)
+    (g,) = [a.payload for a in acts if a.kind == "goal"]
+    assert g.step.skill == "go_to_place" and g.target_xy == (0.0, 0.0)
+    # a place remembered earlier in the same instruction is known when the plan reaches it
+    acts = ag.instruction("base", 3.0)
+    assert [a.payload.step.skill for a in acts if a.kind == "goal"] == ["move"]
+    (g,) = [a.payload for a in ag.status(ifc.StatusPayload(goal_id=ag.goal_id, state="succeeded"), 4.0) if a.kind == "goal"]
+    assert g.step.place == "base" and g.target_xy == (0.3, 0.0)

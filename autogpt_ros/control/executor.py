@@ -154,7 +154,7 @@ class SkillExecutor:
         rng = obs[INDEX["distance"]] * 5.0
         if finish and skill == "go_to" and visible and rng + self.camera_offset <= GO_TO_RANGE + self.camera_offset and abs(bearing) <= GO_TO_FACING:
             return self._finish("succeeded", 1.0, "reached the target")
-        if skill == "find" and visible and abs(bearing) <= FIND_FINISH:
+        if self._settled and skill == "find" and visible and abs(bearing) <= FIND_FINISH:
             # the policy found it: centre it with a proportional turn and stop turning before
             # declaring success (the base keeps turning while it decelerates)
             w_now = obs[INDEX["angular_velocity"]] * self.max_angular
@@ -186,6 +186,8 @@ class SkillExecutor:
             if e.turned < 2 * math.pi - 0.2:
                 return StepResult(0.0, EXPLORE_TURN_W, "running", progress)
             self._next_leg(obs, pose, now)
+            if e.phase == "look":  # nowhere open: look around again
+                return StepResult(0.0, EXPLORE_TURN_W, "running", progress)
         if e.phase == "turn":
             err = wrap(e.heading - pose[2])
             if abs(err) > 0.1:

@@ -63,6 +63,8 @@ class Fusion:
         self._visible = False
 
     def set_goal(self, goal: ifc.GoalPayload) -> None:
+        if self.goal is None or goal.goal_id != self.goal.goal_id:
+            self._visible = False  # the last frame's verdict was about the previous goal's target
         self.goal = goal
         step = goal.step
         if step.skill in ("go_to", "find"):

@@ -36,6 +36,7 @@ from autogpt_ros.language.decode import Limits, decode, split_words, step_spans
 INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instruction|rule|limit|safety|prompt|previous|above)s?\b"
     r"|\b(system prompt|developer mode|jailbreak|sudo|admin override|no speed limit|unrestricted)\b"
+    r"|\b(turn|switch|shut) off (your|the) (safety|limits?|speed limits?|collision \w+|bumpers?|obstacle \w+)\b"
     r"|^\s*(system|assistant)\s*:",
     re.IGNORECASE,
 )

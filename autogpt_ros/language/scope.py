@@ -41,7 +41,7 @@ RULES: Tuple[Tuple[re.Pattern, str], ...] = tuple((re.compile(p), r) for p, r in
      rf"|\b(put|place|drop|push|pull)\s+(it|them|that|this|the\s+\w+(\s+\w+)?)\s+(on|onto|in|into|on top of|inside|under)\s+(the|a|an|my|your|that|this)\s+(?!(left|right)\b)",
      "I have no arm, so I cannot pick up, carry or move objects. I can drive to them, find them and tell you about them."),
     (rf"\b(follow|accompan(y|ies|ied|ying)|chas(e|es|ed|ing)|track|watch|guard|protect|greet|escort|lead|recogni[sz]e|identify|pet|feed|play with|stay with|walk with|keep an eye on)(s|ed|ing)?\s+{_PEOPLE}"
-     rf"|\bcome (with|after|to|back to|over to) me\b|\b(find|look for|search for|locate|go to|drive to|head to|go over to|drive over to|come to|approach|wave (at|to)|say (hi|hello) to|look at)\s+{_PEOPLE}(?!\s+(a|an|the|some|one)\b)"
+     rf"|\bcome (with|after|to|back to|over to) me\b|\b(move|drive|go|head|run|roll|charge)\s+(straight\s+)?(towards?|into|at)\s+{_PEOPLE}|\b(ram|hit|bump into|run over|crash into)\s+{_PEOPLE}|\b(find|look for|search for|locate|go to|drive to|head to|go over to|drive over to|come to|approach|wave (at|to)|say (hi|hello) to|look at)\s+{_PEOPLE}(?!\s+(a|an|the|some|one)\b)"
      rf"|\bwhere (is|are|'s|did) {_PEOPLE}|\bwho (is|are|'s) (that|this|there|here|in|at)\b|\b(is|are) (there )?(anyone|anybody|someone|somebody|people|a person)\b",
      "I cannot recognise or track people or animals, so I cannot follow, find or approach anyone."),
     (r"(?<!the )(?<!an )(?<!a )\b(open|close|shut|unlock|lock|knock on)\s+(the\s+|a\s+)?(door|window|drawer|fridge|gate|cupboard|lid)s?\b"
@@ -76,9 +76,11 @@ RULES: Tuple[Tuple[re.Pattern, str], ...] = tuple((re.compile(p), r) for p, r in
      r"|\bhow (hot|cold|warm|loud|heavy|wet)\b|\b(is|are) (it|something|anything|the \w+) (burning|on fire|hot|cold|wet)\b|\bfeel (if|whether|how|the)\b",
      OTHER),
 ))
-#: a request that starts with a stop word, or says what not to do, is left to the parser
-#: (the stop path, or the rest of the sentence): "stop, don't follow me" must stop
-_NOT_A_REQUEST = re.compile(r"^\W*(stop|halt|freeze|wait)\b|\b(don'?t|do not|never|no need to|without)\b")
+#: a request that starts with a stop word is left to the parser (the stop path): "stop, don't
+#: follow me" must stop; what a request says not to do is not read by the rules ("go to the
+#: box without pushing it"), the rest of it is ("pick up the ball without dropping it")
+_NOT_A_REQUEST = re.compile(r"^\W*(stop|halt|freeze|wait)\b")
+_NEGATED = re.compile(r"\b(don'?t|do not|never|no need to|without)\b(?:[^,.;!?]|\.(?=\d))*")
 
 
 #: a place being named: its name may be any words ("remember this spot as the charging corner")
@@ -95,6 +97,7 @@ def refusal(text: str) -> Optional[str]:
     t = " ".join(text.lower().split())
     if _NOT_A_REQUEST.search(t):
         return None
+    t = _NEGATED.sub(" ", t)
     t = _PLACE_NAME.sub(r"\1 <place>", t)
     for m in _SPEED.finditer(t):  # "drive to the yellow cylinder at 1 m/s"
         if float(m.group(1)) > MAX_SPEED:

@@ -136,8 +136,7 @@ def coverage(scenario, path: Sequence[Pose], hfov: float, camera_offset: float =
         if 0 <= i < len(xs) and 0 <= j < len(ys) and clear[i, j] and not reach[i, j]:
             reach[i, j] = True
             stack += [(i + 1, j), (i - 1, j), (i, j + 1), (i, j - 1)]
-    floor = reach | clear  # the floor the robot could see or stand on
-    floor &= ~solid
+    floor = reach & ~solid  # the floor the robot can reach
     seen = np.zeros(X.shape, bool)
     fr = np.linspace(0.05, 0.95, 24)
     for x, y, yaw in path:
@@ -192,7 +191,10 @@ def judge(item: dict, objects: Sequence, rec: Record, visible_at_start: Callable
     if kind == "go_to_place":
         if not rec.goals:
             return False, f"no goal published; said {rec.said[-1:]!r}"
-        want = rec.home if item.get("place", "home") == "home" else rec.start
+        place = item.get("place", "home")
+        if place not in ("home", "here"):
+            raise ValueError(f"go_to_place is judged for home or here, not {place!r}")
+        want = rec.home if place == "home" else rec.start
         d = math.hypot(rec.end[0] - want[0], rec.end[1] - want[1])
         return d <= tasks.PLACE_DISTANCE, f"{d:.2f} m from {item.get('place', 'home')}"
     if kind == "go_to":
