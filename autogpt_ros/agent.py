@@ -86,18 +86,15 @@ def expand_repeats(steps) -> List:
     return out
 
 
-def _places_named(steps, remembered: Optional[set] = None) -> List[str]:
+def _places_named(steps) -> List[str]:
     """Places that go_to_place steps drive to, in order, except those a remember_place step
     before them in the same plan names ("remember this spot as base, ..., go back to base")."""
-    remembered = set() if remembered is None else remembered
-    out = []
-    for st in steps:
+    remembered, out = set(), []
+    for st in ifc.walk_steps(steps):
         if st.skill == "remember_place":
             remembered.add(st.place)
         if st.skill == "go_to_place" and st.place not in remembered:
             out.append(st.place)
-        for inner in (getattr(st, "then", None), getattr(st, "else_", None), getattr(st, "steps", None)):
-            out += _places_named(inner or [], remembered)
     return out
 
 

@@ -359,10 +359,22 @@ RepeatStep.model_rebuild()
 IfVisibleStep.model_rebuild()
 
 
+def inner_steps(step) -> list:
+    """The steps a repeat or an if_visible holds (repeat's, then then's and else's); [] for others."""
+    return list(getattr(step, "steps", None) or []) + list(getattr(step, "then", None) or []) + list(getattr(step, "else_", None) or [])
+
+
+def walk_steps(steps):
+    """Every step of a plan, nested ones included, in the order they are written (pre-order)."""
+    for st in steps:
+        yield st
+        yield from walk_steps(inner_steps(st))
+
+
 def _step_depth(steps, depth: int = 0) -> int:
     deepest = depth
     for st in steps:
-        inner = list(getattr(st, "steps", []) or []) + list(getattr(st, "then", []) or []) + list(getattr(st, "else_", []) or [])
+        inner = inner_steps(st)
         if inner:
             deepest = max(deepest, _step_depth(inner, depth + 1))
     return deepest

@@ -100,23 +100,16 @@ def clamp(plan: ifc.Plan, limits: Limits) -> List[str]:
     """Distances, angles, durations and repeat counts within the limits, in place (inside
     repeat and if_visible too); the notes say what was clamped."""
     notes: List[str] = []
-
-    def walk(steps):
-        for s in steps:
-            if s.skill == "move" and s.distance_m > limits.max_move_m:
-                notes.append(f"move: {s.distance_m:g} m clamped to {limits.max_move_m:g}")
-                s.distance_m = limits.max_move_m
-            elif s.skill == "turn" and s.angle_deg > limits.max_turn_deg:
-                notes.append(f"turn: {s.angle_deg:g} degrees clamped to {limits.max_turn_deg:g}")
-                s.angle_deg = limits.max_turn_deg
-            elif s.skill == "explore" and s.duration_s > limits.max_explore_s:
-                notes.append(f"explore: {s.duration_s:g} s clamped to {limits.max_explore_s:g}")
-                s.duration_s = limits.max_explore_s
-            for inner in (getattr(s, "steps", None), getattr(s, "then", None), getattr(s, "else_", None)):
-                if inner:
-                    walk(inner)
-
-    walk(plan.steps)
+    for s in ifc.walk_steps(plan.steps):
+        if s.skill == "move" and s.distance_m > limits.max_move_m:
+            notes.append(f"move: {s.distance_m:g} m clamped to {limits.max_move_m:g}")
+            s.distance_m = limits.max_move_m
+        elif s.skill == "turn" and s.angle_deg > limits.max_turn_deg:
+            notes.append(f"turn: {s.angle_deg:g} degrees clamped to {limits.max_turn_deg:g}")
+            s.angle_deg = limits.max_turn_deg
+        elif s.skill == "explore" and s.duration_s > limits.max_explore_s:
+            notes.append(f"explore: {s.duration_s:g} s clamped to {limits.max_explore_s:g}")
+            s.duration_s = limits.max_explore_s
     return notes
 
 

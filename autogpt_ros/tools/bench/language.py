@@ -122,8 +122,9 @@ MOTION = ("go_to", "find", "move", "turn", "go_to_place", "explore")  # every st
 def _drives(steps) -> bool:
     """A step that drives the robot, also inside repeat and if_visible (go_to_place only to home
     or here: a place the agent does not know is a question, never motion)."""
-    return any((st.skill in MOTION and (st.skill != "go_to_place" or st.place in ("home", "here"))) or _drives(getattr(st, "steps", None) or []) or _drives(getattr(st, "then", None) or []) or _drives(getattr(st, "else_", None) or [])
-               for st in steps)
+    from autogpt_ros.interfaces import walk_steps
+
+    return any(st.skill in MOTION and (st.skill != "go_to_place" or st.place in ("home", "here")) for st in walk_steps(steps))
 
 
 def refusals(parser, path: str = "") -> dict:
